@@ -1,0 +1,222 @@
+"""The Python API behind every command: train, evaluate, load, predict."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from narrowtune import runs
+from narrowtune.data import Splits, fingerprint, load_splits
+from narrowtune.data.load import DataError, read_records
+from narrowtune.errors import NarrowtuneError
+from narrowtune.kinds import Model, get_kind
+from narrowtune.kinds.base import ProgressFn
+from narrowtune.task import Task, load_task
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in (
+        "narrowtune",
+        "torch",
+        "transformers",
+        "accelerate",
+        "scikit-learn",
+        "onnxruntime",
+        "numpy",
+    ):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def data_fingerprints(splits: Splits) -> dict[str, str]:
+    return {
+        "train": fingerprint(splits.train),
+        "validation": fingerprint(splits.validation),
+        "test": fingerprint(splits.test),
+    }
+
+
+def train(
+    task: Task,
+    *,
+    splits: Splits | None = None,
+    progress: ProgressFn | None = None,
+    evaluate_after: bool = True,
+) -> Path:
+    """Train a model for `task` and write a complete run directory; returns its path.
+
+    The run is assembled in a staging folder and renamed into place only when everything is
+    written, so an error or Ctrl-C leaves no partial run.
+    """
+    splits = splits or load_splits(task)
+    kind = get_kind(task.kind)
+    run_id = runs.new_run_id()
+    final = task.runs_path / run_id
+    with runs.staged_run(task.runs_path, run_id) as staging:
+        start = time.perf_counter()
+        model = kind.train(task, splits.train, splits.validation, progress=progress)
+        train_seconds = time.perf_counter() - start
+        model.save(staging / runs.MODEL_DIR)
+        (staging / runs.TASK_FILE).write_text(yaml.safe_dump(task.resolved(), sort_keys=False))
+        config = getattr(model, "config", None)
+        info = {
+            "run_id": run_id,
+            "task": task.name,
+            "kind": task.kind,
+            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "seed": task.seed,
+            "train_seconds": round(train_seconds, 2),
+            "sizes": splits.sizes(),
+            "fingerprints": data_fingerprints(splits),
+            "versions": library_versions(),
+            "command": " ".join(sys.argv),
+            "model": {k: v for k, v in vars(config).items() if k != "labels"} if config else {},
+        }
+        runs.write_json(staging / runs.RUN_FILE, info)
+        evaluation = None
+        if evaluate_after and splits.test:
+            from narrowtune.evaluate import evaluate_model
+
+            evaluation = evaluate_model(
+                task, model, splits, baselines=False, latency=False, train_seconds=train_seconds
+            )
+            evaluation.update(run_id=run_id, run_dir=str(final))
+            runs.write_json(staging / runs.METRICS_FILE, evaluation)
+        from narrowtune.card import model_card
+
+        runs.write_text(staging / runs.CARD_FILE, model_card(task, info, evaluation))
+    return final
+
+
+def load(run_dir: str | Path, *, backend: str = "torch") -> Model:
+    """Load the model of a run directory (or a task's newest run: pass the task file)."""
+    path = Path(run_dir)
+    if path.is_file() or ((path / "task.yaml").is_file() and not runs.is_run_dir(path)):
+        task = load_task(path)
+        path = runs.find_run(task.runs_path)
+    if not runs.is_run_dir(path):
+        raise NarrowtuneError(f"{path} is not a run directory (no {runs.RUN_FILE} + model/)")
+    info = runs.read_json(path / runs.RUN_FILE)
+    return get_kind(info["kind"]).load(path / runs.MODEL_DIR, backend=backend)
+
+
+def evaluate(
+    task: Task,
+    *,
+    run: str | None = None,
+    baselines: bool = True,
+    backend: str = "torch",
+    progress: ProgressFn | None = None,
+) -> tuple[dict[str, Any], Path]:
+    """Evaluate a run and every baseline on the task's test split; writes metrics + report."""
+    from narrowtune.evaluate import evaluate_model
+    from narrowtune.evaluate.report import write_report
+
+    run_dir = runs.find_run(task.runs_path, run)
+    info = runs.read_json(run_dir / runs.RUN_FILE)
+    splits = load_splits(task)
+    evaluation_warnings = []
+    if data_fingerprints(splits)["test"] != info["fingerprints"]["test"]:
+        evaluation_warnings.append(
+            "the test data differs from the data this run was trained with "
+            f"(fingerprint {info['fingerprints']['test']} at training time)"
+        )
+    model = load(run_dir, backend=backend)
+    evaluation = evaluate_model(
+        task,
+        model,
+        splits,
+        baselines=baselines,
+        train_seconds=info.get("train_seconds"),
+        progress=progress,
+    )
+    evaluation.update(
+        run_id=info["run_id"], run_dir=str(run_dir), backend=backend, warnings=evaluation_warnings
+    )
+    runs.write_json(run_dir / runs.METRICS_FILE, evaluation)
+    write_report(evaluation, run_dir / runs.REPORT_FILE)
+    from narrowtune.card import model_card
+
+    runs.write_text(run_dir / runs.CARD_FILE, model_card(task, info, evaluation))
+    return evaluation, run_dir
+
+
+def read_inputs(path: Path, text_column: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Texts to predict and their original records; every row must have a text."""
+    columns, records = read_records(path)
+    if not records:
+        raise DataError(f"{path}: no rows to predict")
+    if text_column not in columns:
+        raise DataError(
+            f"{path}: no text column '{text_column}' (columns: {', '.join(columns)}); "
+            "pass --text-column"
+        )
+    texts = []
+    for row, record in records:
+        text = record.get(text_column)
+        if text is None or not str(text).strip():
+            raise DataError(f"{path}:{row}: empty text in column '{text_column}'")
+        texts.append(str(text))
+    return texts, [r for _, r in records]
+
+
+def format_predictions(
+    records: Iterable[dict[str, Any]], predictions: Iterable[Any], fmt: str
+) -> str:
+    """Input records with `label`, `confidence` and `abstain` added, as JSONL or CSV."""
+    rows = []
+    for record, pred in zip(records, predictions):
+        label = pred.label if isinstance(pred.label, str) else "|".join(pred.label)
+        out = dict(record)
+        out.update(
+            label=pred.label if fmt == "jsonl" else label,
+            confidence=pred.confidence,
+            abstain=pred.abstain,
+        )
+        rows.append(out)
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def predict_file(
+    model: Model,
+    input_path: Path,
+    *,
+    text_column: str = "text",
+    output: Path | None = None,
+    fmt: str | None = None,
+    batch_size: int = 64,
+) -> str:
+    """Predict every row of a file; writes `output` atomically when given, returns the text."""
+    texts, records = read_inputs(input_path, text_column)
+    fmt = fmt or ("csv" if output and output.suffix.lower() == ".csv" else "jsonl")
+    predictions = model.predict(texts, batch_size=batch_size)
+    if len(predictions) != len(texts):  # never drop a row silently
+        raise NarrowtuneError(f"model returned {len(predictions)} predictions for {len(texts)}")
+    text = format_predictions(records, predictions, fmt)
+    if output is not None:
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+    return text

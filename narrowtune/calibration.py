@@ -1,0 +1,80 @@
+"""Temperature scaling and abstention thresholds, fitted on validation data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def sigmoid(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits / temperature))
+
+
+def fit_temperature(logits: np.ndarray, targets: np.ndarray, *, multi_label: bool = False) -> float:
+    """The temperature T minimising validation NLL of softmax(logits / T) (or sigmoid).
+
+    `targets` are class indices (single-label) or a 0/1 matrix (multi-label).
+    """
+    x = torch.as_tensor(logits, dtype=torch.float64)
+    y = torch.as_tensor(targets)
+    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
+
+    def nll() -> torch.Tensor:
+        optimizer.zero_grad()
+        scaled = x / log_t.exp()
+        if multi_label:
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(scaled, y.double())
+        else:
+            loss = torch.nn.functional.cross_entropy(scaled, y.long())
+        loss.backward()
+        return loss
+
+    optimizer.step(nll)
+    temperature = float(log_t.exp().item())
+    if not np.isfinite(temperature) or temperature <= 0:
+        return 1.0
+    return float(np.clip(temperature, 0.05, 20.0))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Predictions with confidence >= `value` are kept; the rest go to a human."""
+
+    value: float
+    target_precision: float
+    precision: float  # on the data it was chosen on
+    coverage: float
+
+
+def choose_threshold(
+    confidence: np.ndarray, correct: np.ndarray, *, target_precision: float
+) -> Threshold:
+    """The lowest confidence threshold whose kept predictions reach `target_precision`.
+
+    Scans predictions from most to least confident and keeps the largest prefix whose precision
+    still meets the target. With none, the threshold sits above every confidence (abstain always).
+    """
+    if len(confidence) == 0:
+        return Threshold(1.0, target_precision, float("nan"), 0.0)
+    order = np.argsort(-confidence, kind="stable")
+    conf = confidence[order]
+    hits = np.cumsum(correct[order].astype(float))
+    kept = np.arange(1, len(conf) + 1)
+    precision = hits / kept
+    # Only cut between distinct confidence values: ties are kept or dropped together.
+    boundary = np.append(conf[1:] < conf[:-1], True)
+    ok = np.flatnonzero((precision >= target_precision - 1e-12) & boundary)
+    if len(ok) == 0:
+        return Threshold(float(np.nextafter(conf[0], np.inf)), target_precision, float("nan"), 0.0)
+    k = int(ok[-1])
+    return Threshold(float(conf[k]), target_precision, float(precision[k]), (k + 1) / len(conf))

@@ -1,0 +1,73 @@
+"""The model card (README.md) written into every run directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from narrowtune.task import Task
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def model_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] | None) -> str:
+    model = info.get("model", {})
+    lines = [
+        f"# {task.name} — narrowtune {task.kind} model",
+        "",
+        task.description or "A narrow model trained with narrowtune.",
+        "",
+        "## Model",
+        f"- Kind: `{task.kind}`{' (multi-label)' if task.multi_label else ''}",
+        f"- Base encoder: `{task.model.base}` (fine-tuned, linear head initialised from a probe)",
+        f"- Training mode: {model.get('mode', '?')}; seed {info['seed']}; "
+        f"{info['train_seconds']:.0f} s of training",
+        f"- Calibration: temperature {model.get('temperature', 1.0):.3f} fitted on validation",
+        f"- Abstention: confidence below {model.get('threshold', 0.0):.3f} goes to a human "
+        f"(chosen on validation for {_pct(model.get('target_precision'))} precision; "
+        f"{_pct(model.get('validation_coverage'))} of validation examples kept)",
+        "- Weights: safetensors only (`model/`); load with `narrowtune.load(path)`.",
+        "",
+        "## Data",
+        f"- Examples: {info['sizes']}",
+        f"- Fingerprints: {info['fingerprints']}",
+        "",
+        "## Evaluation (test split)",
+    ]
+    if evaluation:
+        lines += [
+            "",
+            "| system | accuracy | macro-F1 | ECE | coverage at target precision |",
+            "|---|---|---|---|---|",
+        ]
+        for system in evaluation["systems"]:
+            m = system["metrics"]
+            coverage = (m.get("abstention") or {}).get("coverage")
+            lines.append(
+                f"| {system['name']} | {_pct(m['accuracy'])} | {_pct(m['macro_f1'])} | "
+                f"{m['ece']:.3f} | {_pct(coverage)} |"
+            )
+        margin = evaluation.get("margin", {})
+        if margin.get("delta") is not None:
+            lines += [
+                "",
+                f"Margin over the best baseline ({margin['best_baseline']}): "
+                f"{100 * margin['delta']:+.1f} points of {margin['metric']}.",
+            ]
+        else:
+            lines += ["", "Baselines not yet measured: run `narrowtune eval`."]
+    else:
+        lines.append("Not evaluated (no test split).")
+    lines += [
+        "",
+        "## Intended use and limits",
+        "A narrow model for the labels above only. Inputs outside them get a low confidence at "
+        "best: route abstentions to a person, and retrain when the data drifts.",
+        "",
+        "## Reproduce",
+        f"`{info.get('command', 'narrowtune train task.yaml')}` with library versions "
+        f"{info['versions']}.",
+        "",
+    ]
+    return "\n".join(lines)

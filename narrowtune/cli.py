@@ -1,0 +1,299 @@
+"""The `narrowtune` command: parse, call the API, render. No logic of its own."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from narrowtune.errors import NarrowtuneError
+
+app = typer.Typer(
+    name="narrowtune",
+    help="Fine-tune a small model for one narrow job, and prove it beats the baselines first.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+TaskArg = Annotated[Path, typer.Argument(help="Task file (task.yaml) or its folder.")]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Argument(help="key=value overrides of the task file, e.g. train.epochs=3 seed=7."),
+]
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+@contextmanager
+def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A ProgressFn drawing one rich bar per stage, with elapsed time and ETA."""
+    bars = Progress(
+        TextColumn("[bold]{task.description:<10}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    ids: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in ids or (bars.tasks[ids[stage]].finished and done < total):
+            ids[stage] = bars.add_task(stage, total=total)
+        bars.update(ids[stage], completed=done, total=total)
+
+    with bars:
+        yield update
+
+
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _load(path: Path, overrides: list[str] | None) -> Any:
+    from narrowtune.task import load_task
+
+    return load_task(path, overrides or [])
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}"
+
+
+def systems_table(evaluation: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"{evaluation['task']}: test split ({evaluation['split']['test']} examples)"
+    )
+    for column in (
+        "system",
+        "accuracy",
+        "macro-F1",
+        "ECE",
+        "coverage@target",
+        "p50 ms",
+        "p95 ms",
+        "texts/s",
+        "train s",
+    ):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for system in evaluation["systems"]:
+        m, lat = system["metrics"], system.get("latency") or {}
+        cov = (m.get("abstention") or {}).get("coverage")
+        train_s = system.get("train_seconds")
+        table.add_row(
+            system["name"],
+            _pct(m["accuracy"]),
+            _pct(m["macro_f1"]),
+            f"{m['ece']:.3f}",
+            _pct(cov),
+            f"{lat.get('p50_ms', float('nan')):.1f}",
+            f"{lat.get('p95_ms', float('nan')):.1f}",
+            f"{lat.get('throughput_per_s', 0):.0f}",
+            "—" if train_s is None else f"{train_s:.0f}",
+        )
+    return table
+
+
+def margin_line(evaluation: dict[str, Any]) -> str:
+    margin = evaluation["margin"]
+    if margin.get("delta") is None:
+        return "no baseline measured"
+    delta = 100 * margin["delta"]
+    word = "above" if delta >= 0 else "BELOW"
+    return (
+        f"fine-tuned {margin['metric']} {_pct(margin['fine_tuned'])} is {abs(delta):.1f} points "
+        f"{word} the best baseline ({margin['best_baseline']}, "
+        f"{_pct(margin['best_baseline_value'])})"
+    )
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Task name; also the folder created.")],
+    kind: Annotated[str, typer.Option(help="Kind of task.")] = "classify",
+    directory: Annotated[Path | None, typer.Option(help="Where to create it.")] = None,
+) -> None:
+    """Scaffold a task folder: task.yaml and a small example data file to replace."""
+    from narrowtune.scaffold import scaffold
+
+    try:
+        folder = scaffold(name, kind=kind, directory=directory or Path(name))
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    out.print(
+        f"created {folder}/task.yaml and {folder}/data.csv — edit them, then run "
+        f"`narrowtune train {folder}/task.yaml`"
+    )
+
+
+@app.command()
+def train(
+    task_file: TaskArg,
+    overrides: Overrides = None,
+    processes: Annotated[
+        int | None, typer.Option(help="Training processes (Accelerate, gloo on CPU).")
+    ] = None,
+    evaluate: Annotated[bool, typer.Option(help="Run `eval` (with baselines) afterwards.")] = False,
+) -> None:
+    """Train a model; writes runs/<task>/<run-id>/ (weights, card, metrics)."""
+    from narrowtune import api
+
+    try:
+        task = _load(task_file, overrides)
+        if processes is not None:
+            task.train.processes = processes
+        start = time.perf_counter()
+        with progress_bars() as progress:
+            run_dir = api.train(task, progress=progress)
+        out.print(f"trained in {time.perf_counter() - start:.0f} s → [bold]{run_dir}[/]")
+        if evaluate:
+            _evaluate(task, str(run_dir), baselines=True, backend="torch")
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted: no run directory was written", code=130)
+
+
+def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: str) -> None:
+    from narrowtune import api
+
+    with progress_bars() as progress:
+        evaluation, run_dir = api.evaluate(
+            task, run=run, baselines=baselines, backend=backend, progress=progress
+        )
+    out.print(systems_table(evaluation))
+    out.print(margin_line(evaluation))
+    for warning in evaluation.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}")
+    out.print(f"report: [bold]{run_dir / 'report.html'}[/]")
+
+
+@app.command("eval")
+def eval_(
+    task_file: TaskArg,
+    overrides: Overrides = None,
+    run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
+    baselines: Annotated[bool, typer.Option(help="Also score the baselines.")] = True,
+    backend: Annotated[
+        str, typer.Option(help=f"Inference backend: {', '.join(BACKENDS)}.")
+    ] = "torch",
+) -> None:
+    """Score a run and every baseline on the same test split; writes report.html."""
+    if backend not in BACKENDS:
+        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+    try:
+        _evaluate(_load(task_file, overrides), run, baselines=baselines, backend=backend)
+    except NarrowtuneError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def predict(
+    task_file: TaskArg,
+    input_file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet with a text column.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output .jsonl or .csv (default stdout).")
+    ] = None,
+    run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Default: the task's.")] = None,
+    backend: Annotated[
+        str, typer.Option(help=f"Inference backend: {', '.join(BACKENDS)}.")
+    ] = "torch",
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl or csv.")] = None,
+) -> None:
+    """Predict label, confidence and abstain for each row of INPUT_FILE."""
+    from narrowtune import api, runs
+
+    if backend not in BACKENDS:
+        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+    if fmt not in (None, "jsonl", "csv"):
+        fail(f"unknown format '{fmt}'; use jsonl or csv")
+    try:
+        task = _load(task_file, None)
+        model = api.load(runs.find_run(task.runs_path, run), backend=backend)
+        text = api.predict_file(
+            model,
+            input_file,
+            text_column=text_column or task.data.text_column,
+            output=output,
+            fmt=fmt,
+        )
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        console.print(
+            f"wrote {text.count(chr(10)) - (1 if output.suffix == '.csv' else 0)} "
+            f"predictions to {output}"
+        )
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option(help="Working folder for the demo.")] = Path(
+        "narrowtune-demo"
+    ),
+) -> None:
+    """Train and evaluate the bundled Web3 wallet-support router end to end (≈ 3 min on 2 cores)."""
+    from narrowtune.scaffold import demo_folder
+
+    start = time.perf_counter()
+    try:
+        task_path = demo_folder(directory)
+        out.print(f"demo task: {task_path}")
+        task = _load(task_path, None)
+        from narrowtune import api
+
+        with progress_bars() as progress:
+            run_dir = api.train(task, progress=progress)
+        out.print(f"trained → {run_dir}")
+        _evaluate(task, str(run_dir), baselines=True, backend="torch")
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    out.print(
+        f"demo finished in {time.perf_counter() - start:.0f} s; open the report above in a "
+        "browser (it works offline)"
+    )
+
+
+@app.command("runs")
+def list_runs(task_file: TaskArg) -> None:
+    """List the finished runs of a task, newest last."""
+    from narrowtune import runs
+
+    try:
+        task = _load(task_file, None)
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    table = Table("run", "trained", "train s", "test accuracy")
+    for path in runs.list_runs(task.runs_path):
+        info = runs.read_json(path / runs.RUN_FILE)
+        metrics = path / runs.METRICS_FILE
+        acc = (
+            runs.read_json(metrics)["systems"][0]["metrics"]["accuracy"]
+            if metrics.is_file()
+            else None
+        )
+        table.add_row(path.name, info["created"], f"{info['train_seconds']:.0f}", _pct(acc))
+    out.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    if shutil.get_terminal_size().columns < 60:
+        console.width = 100
+    app()

@@ -1,0 +1,235 @@
+"""Evaluate a trained run against the baselines a user would pick instead, on the same split."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narrowtune.data import Example, Splits, fingerprint
+from narrowtune.encoders import Encoder
+from narrowtune.evaluate import baselines as bl
+from narrowtune.evaluate.metrics import classification_metrics, measure_latency
+from narrowtune.kinds.base import Model, Prediction, ProgressFn
+from narrowtune.task import Task
+
+
+def machine_description() -> str:
+    import os
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system, python = platform.system(), platform.python_version()
+    return f"{os.cpu_count()} CPU cores ({cpu}), {system}, Python {python}"
+
+
+def score_predictions(
+    predictions: Sequence[Prediction],
+    examples: Sequence[Example],
+    *,
+    labels: list[str],
+    multi_label: bool,
+    threshold: float | None,
+    target_precision: float,
+) -> dict[str, Any]:
+    return classification_metrics(
+        [ex.labels for ex in examples],
+        [p.label for p in predictions],
+        [p.confidence for p in predictions],
+        labels=labels,
+        multi_label=multi_label,
+        threshold=threshold,
+        target_precision=target_precision,
+    )
+
+
+def _errors(
+    predictions: Sequence[Prediction], examples: Sequence[Example], limit: int = 30
+) -> list[dict[str, Any]]:
+    out = []
+    for p, ex in zip(predictions, examples):
+        gold: str | list[str] = list(ex.labels) if isinstance(p.label, list) else ex.labels[0]
+        wrong = set(p.label) != set(gold) if isinstance(p.label, list) else p.label != gold
+        if wrong:
+            out.append(
+                {
+                    "text": ex.text,
+                    "gold": gold,
+                    "predicted": p.label,
+                    "confidence": p.confidence,
+                    "abstain": p.abstain,
+                }
+            )
+    out.sort(key=lambda e: -e["confidence"])  # confident mistakes are the dangerous ones
+    return out[:limit]
+
+
+def evaluate_model(
+    task: Task,
+    model: Model,
+    splits: Splits,
+    *,
+    baselines: bool = True,
+    latency: bool = True,
+    train_seconds: float | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Score `model` and every baseline on the test split; returns the evaluation as plain data."""
+    test = splits.test
+    if not test:
+        raise ValueError("the test split is empty: give data.test or set split.test > 0")
+    config = model.config  # type: ignore[attr-defined]
+    labels: list[str] = config.labels
+    multi = config.multi_label
+    target = task.abstain.target_precision
+    texts = [ex.text for ex in test]
+
+    start = time.perf_counter()
+    predictions = model.predict(texts)
+    metrics = score_predictions(
+        predictions,
+        test,
+        labels=labels,
+        multi_label=multi,
+        threshold=config.threshold,
+        target_precision=target,
+    )
+    metrics["seconds"] = time.perf_counter() - start
+    systems = [
+        {
+            "name": f"fine-tuned ({Path(task.model.base).name})",
+            "role": "fine-tuned",
+            "description": f"{config.mode} fine-tune of the encoder with a linear head (LP-FT)",
+            "train_seconds": train_seconds,
+            "metrics": metrics,
+            "latency": measure_latency(model.predict, texts) if latency else None,
+        }
+    ]
+
+    if baselines:
+        systems.extend(_baseline_systems(task, splits, labels, multi, progress, latency))
+
+    primary = task.metric
+    fine = systems[0]["metrics"][primary]
+    others = [s for s in systems[1:]]
+    best = max(others, key=lambda s: s["metrics"][primary]) if others else None
+    evaluation: dict[str, Any] = {
+        "task": task.name,
+        "kind": task.kind,
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine_description(),
+        "split": {**splits.sizes(), "name": "test", "fingerprint": fingerprint(test)},
+        "labels": labels,
+        "multi_label": multi,
+        "target_precision": target,
+        "primary_metric": primary,
+        "systems": systems,
+        "margin": {
+            "metric": primary,
+            "fine_tuned": fine,
+            "best_baseline": best["name"] if best else None,
+            "best_baseline_value": best["metrics"][primary] if best else None,
+            "delta": fine - best["metrics"][primary] if best else None,
+        },
+        "errors": _errors(predictions, test),
+    }
+    return evaluation
+
+
+def _baseline_systems(
+    task: Task,
+    splits: Splits,
+    labels: list[str],
+    multi: bool,
+    progress: ProgressFn | None,
+    latency: bool,
+) -> list[dict[str, Any]]:
+    encoder = Encoder.from_pretrained(task.model.base, max_length=task.model.max_length)
+    target = task.abstain.target_precision
+    start = time.perf_counter()
+    train_emb = encoder.encode([ex.text for ex in splits.train], progress=progress)
+    encode_seconds = time.perf_counter() - start
+    val_emb = encoder.encode([ex.text for ex in splits.validation])
+    test_texts = [ex.text for ex in splits.test]
+    test_emb = encoder.encode(test_texts)
+    descriptions = task.labels or {}
+
+    fitted: list[tuple[bl.BaselineResult, float | None]] = []
+    start = time.perf_counter()
+    fitted.append(
+        (
+            bl.zero_shot(
+                encoder,
+                labels,
+                descriptions,
+                val_emb,
+                splits.validation,
+                multi_label=multi,
+                target_precision=target,
+            ),
+            0.0,
+        )
+    )
+    for make in (
+        lambda: bl.logistic_regression(
+            train_emb,
+            splits.train,
+            val_emb,
+            splits.validation,
+            labels,
+            multi_label=multi,
+            target_precision=target,
+            seed=task.seed,
+        ),
+        lambda: bl.knn(
+            train_emb,
+            splits.train,
+            val_emb,
+            splits.validation,
+            labels,
+            multi_label=multi,
+            target_precision=target,
+        ),
+    ):
+        start = time.perf_counter()
+        result = make()
+        fitted.append((result, encode_seconds + time.perf_counter() - start))
+
+    systems = []
+    for result, fit_seconds in fitted:
+        predicted, confidence = result.decide(result.predict_proba(test_emb))
+        metrics = classification_metrics(
+            [ex.labels for ex in splits.test],
+            predicted,
+            confidence.tolist(),
+            labels=labels,
+            multi_label=multi,
+            threshold=result.threshold,
+            target_precision=target,
+        )
+
+        def predict(batch: list[str], r: bl.BaselineResult = result) -> np.ndarray:
+            return r.predict_proba(encoder.encode(batch))
+
+        systems.append(
+            {
+                "name": result.name,
+                "role": "baseline",
+                "description": result.description,
+                "train_seconds": fit_seconds,
+                "metrics": metrics,
+                "latency": measure_latency(predict, test_texts) if latency else None,
+            }
+        )
+    return systems

@@ -1,0 +1,95 @@
+"""Run directories: `runs/<task>/<run-id>/`, created atomically, found again by id or path."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from narrowtune.errors import NarrowtuneError
+
+STAGING_PREFIX = ".staging-"
+MODEL_DIR = "model"
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.json"
+REPORT_FILE = "report.html"
+CARD_FILE = "README.md"
+TASK_FILE = "task.yaml"
+
+
+def new_run_id() -> str:
+    """Sortable by time, unique enough for parallel runs: 20261125-110512-3fa2."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+@contextmanager
+def staged_run(runs_path: Path, run_id: str | None = None) -> Iterator[Path]:
+    """Yield a staging folder; on success it is renamed to its final name, else removed.
+
+    A crash or Ctrl-C (KeyboardInterrupt) inside the block leaves no partial run behind.
+    """
+    run_id = run_id or new_run_id()
+    runs_path.mkdir(parents=True, exist_ok=True)
+    staging = runs_path / f"{STAGING_PREFIX}{run_id}"
+    final = runs_path / run_id
+    staging.mkdir()
+    try:
+        yield staging
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename), so readers never see half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def list_runs(runs_path: Path) -> list[Path]:
+    """Finished runs, oldest first (staging folders are never listed)."""
+    if not runs_path.is_dir():
+        return []
+    return sorted(
+        p
+        for p in runs_path.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / RUN_FILE).is_file()
+    )
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / RUN_FILE).is_file() and (path / MODEL_DIR).is_dir()
+
+
+def find_run(runs_path: Path, run: str | None = None) -> Path:
+    """A run by id or path, or the newest run of the task when `run` is None."""
+    if run:
+        candidate = Path(run)
+        for path in (candidate, runs_path / run):
+            if is_run_dir(path):
+                return path
+        raise NarrowtuneError(
+            f"no run '{run}' (looked for a run directory at {candidate} and {runs_path / run})"
+        )
+    runs = list_runs(runs_path)
+    if not runs:
+        raise NarrowtuneError(f"no trained run under {runs_path}; run `narrowtune train` first")
+    return runs[-1]
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())

@@ -1,0 +1,249 @@
+"""The Task spec: one YAML file, validated by pydantic before anything heavy runs."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from narrowtune.errors import NarrowtuneError
+
+DEFAULT_BASE = "all-MiniLM-L6-v2"
+KIND_NAMES = ("classify",)
+
+
+class TaskError(NarrowtuneError):
+    """A task file that cannot be used: says which file, which key and what to do."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataSpec(_Strict):
+    """Where the examples are and which columns hold what."""
+
+    train: str = Field(description="CSV, JSONL or Parquet file with the training examples.")
+    validation: str | None = Field(
+        default=None, description="Optional validation file; carved from train when absent."
+    )
+    test: str | None = Field(
+        default=None, description="Optional test file; carved from train when absent."
+    )
+    text_column: str = "text"
+    label_column: str = "label"
+    label_separator: str = Field(
+        default="|", description="Separator for several labels in one CSV cell (multi-label)."
+    )
+
+
+class SplitSpec(_Strict):
+    """Fractions carved out of `data.train` when no validation/test file is given."""
+
+    validation: float = Field(default=0.1, ge=0.0, lt=0.5)
+    test: float = Field(default=0.2, ge=0.0, lt=0.5)
+
+
+class ModelSpec(_Strict):
+    base: str = Field(
+        default=DEFAULT_BASE,
+        description="Encoder: 'all-MiniLM-L6-v2' (bundled, offline) or a local model directory.",
+    )
+    max_length: int = Field(default=64, ge=8, le=512)
+
+
+class TrainSpec(_Strict):
+    """Training options. `auto` values are resolved from the data at train time."""
+
+    mode: Literal["auto", "full", "fewshot"] = "auto"
+    fewshot_max_per_class: int = Field(
+        default=16, ge=1, description="`auto` picks few-shot mode at or below this median."
+    )
+    epochs: float | Literal["auto"] = "auto"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    learning_rate: float = Field(default=1e-4, gt=0, lt=1)
+    head_learning_rate: float = Field(default=3e-3, gt=0, lt=1)
+    layer_decay: float = Field(default=0.8, gt=0, le=1.0)
+    weight_decay: float = Field(default=0.01, ge=0)
+    warmup_ratio: float = Field(default=0.06, ge=0, lt=1)
+    label_smoothing: float = Field(default=0.0, ge=0, lt=1)
+    probe_init: bool = Field(
+        default=True, description="Initialise the head from a linear probe on frozen embeddings."
+    )
+    contrastive_steps: int | Literal["auto"] = "auto"
+    processes: int = Field(default=1, ge=1, le=64)
+    max_minutes: float | None = Field(default=None, gt=0)
+
+
+class AbstainSpec(_Strict):
+    target_precision: float = Field(default=0.95, gt=0, le=1.0)
+
+
+class Task(_Strict):
+    """Everything a command needs to know about one narrow job."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["classify"] = "classify"
+    description: str = ""
+    data: DataSpec
+    labels: dict[str, str] | None = Field(
+        default=None,
+        description="Label names, optionally with a description each (used by zero-shot).",
+    )
+    multi_label: bool = False
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    split: SplitSpec = Field(default_factory=SplitSpec)
+    metric: Literal["accuracy", "macro_f1", "micro_f1"] = "accuracy"
+    target: float | None = Field(default=None, ge=0, le=1)
+    abstain: AbstainSpec = Field(default_factory=AbstainSpec)
+    seed: int = 13
+    runs_dir: str = "runs"
+    base_dir: str = Field(default=".", exclude=True, description="Folder paths are relative to.")
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_as_mapping(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {str(v): "" for v in value}
+        if isinstance(value, dict):
+            return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _metric_fits_kind(self) -> Task:
+        if self.metric == "micro_f1" and not self.multi_label:
+            raise ValueError("metric 'micro_f1' is for multi_label tasks; use 'accuracy'")
+        return self
+
+    def path(self, relative: str) -> Path:
+        """Resolve a path from the task file's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @property
+    def runs_path(self) -> Path:
+        return self.path(self.runs_dir) / self.name
+
+    def resolved(self) -> dict[str, Any]:
+        """The task as plain data, every default filled in (written to each run)."""
+        return self.model_dump(mode="json")
+
+
+def _parse_scalar(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `a.b=value` overrides (values parsed as YAML scalars) to a raw task mapping."""
+    for item in overrides:
+        if "=" not in item:
+            raise TaskError(f"override {item!r} is not key=value (example: train.epochs=3)")
+        key, _, value = item.partition("=")
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise TaskError(f"override {item!r} has an empty key")
+        node = raw
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = {}
+                node[part] = child
+            if not isinstance(child, dict):
+                raise TaskError(f"override {item!r}: '{part}' is not a section")
+            node = child
+        node[parts[-1]] = _parse_scalar(value)
+    return raw
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Map each key path in a YAML document to its 1-based line number."""
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, prefix: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                path = (*prefix, str(key_node.value))
+                lines[path] = key_node.start_mark.line + 1
+                walk(value_node, path)
+
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _field_names(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
+    """Known keys at a location in the spec, for 'did you mean' hints."""
+    current: Any = model
+    for part in path:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = field.annotation
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+    return [n for n in current.model_fields if n != "base_dir"]
+
+
+def _explain(error: ValidationError, source: str, lines: dict[tuple[str, ...], int]) -> str:
+    messages = []
+    for item in error.errors():
+        loc = tuple(str(p) for p in item["loc"])
+        key = ".".join(loc) or "(top level)"
+        line = lines.get(loc) or (lines.get(loc[:-1]) if loc else None)
+        where = f"{source}:{line}" if line else source
+        if item["type"] == "extra_forbidden":
+            known = _field_names(Task, loc[:-1])
+            close = difflib.get_close_matches(loc[-1], known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+            messages.append(f"{where}: unknown key '{key}' — {hint}")
+        elif item["type"] == "missing":
+            messages.append(f"{where}: required key '{key}' is missing")
+        else:
+            messages.append(f"{where}: '{key}': {item['msg']} (got {item.get('input')!r})")
+    return "invalid task file\n  " + "\n  ".join(messages)
+
+
+def task_from_mapping(
+    raw: Any, *, source: str = "<task>", base_dir: Path | str = ".", text: str = ""
+) -> Task:
+    if not isinstance(raw, dict):
+        raise TaskError(f"{source}: a task file must be a YAML mapping of keys (name, kind, data…)")
+    raw = dict(raw)
+    raw["base_dir"] = str(base_dir)
+    try:
+        return Task.model_validate(raw)
+    except ValidationError as exc:
+        raise TaskError(_explain(exc, source, _key_lines(text))) from None
+
+
+def load_task(path: str | Path, overrides: list[str] | None = None) -> Task:
+    """Read and validate a task file; `overrides` are `key=value` strings (dotted keys)."""
+    path = Path(path)
+    if path.is_dir() and (path / "task.yaml").is_file():
+        path = path / "task.yaml"
+    if not path.is_file():
+        raise TaskError(f"task file not found: {path} (create one with `narrowtune init NAME`)")
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TaskError(f"{where}: not valid YAML: {problem}") from None
+    if raw is None:
+        raise TaskError(f"{path}: the task file is empty")
+    if isinstance(raw, dict):
+        raw = apply_overrides(raw, overrides or [])
+    return task_from_mapping(raw, source=str(path), base_dir=path.parent, text=text)
