@@ -60,7 +60,9 @@ def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
 
 
 def fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    # No wrapping (paths stay whole, so they can be copied) and no markup in the user's text.
+    console.print("[bold red]error:[/]", end=" ")
+    console.print(message, markup=False, soft_wrap=True, highlight=False)
     raise typer.Exit(code)
 
 

@@ -67,6 +67,9 @@ class Encoder(nn.Module):
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, *, max_length: int = 64) -> Encoder:
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # narrowtune draws its own progress
 
         path = resolve_base(str(name_or_path))
         try:

@@ -1,0 +1,149 @@
+"""The commands end to end on a tiny task, and bad input that must fail cleanly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import make_rows, write_csv, write_task
+from typer.testing import CliRunner
+
+from narrowtune import api, runs
+from narrowtune.cli import app
+from narrowtune.task import load_task
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained_task(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    write_csv(folder / "data.csv", make_rows(20))
+    task_file = write_task(folder)
+    result = runner.invoke(app, ["train", str(task_file), "train.epochs=1"])
+    assert result.exit_code == 0, result.output
+    return task_file
+
+
+def test_train_writes_a_complete_run(trained_task: Path) -> None:
+    task = load_task(trained_task)
+    (run_dir,) = runs.list_runs(task.runs_path)
+    for name in ("run.json", "metrics.json", "README.md", "task.yaml", "model/classify.json",
+                 "model/head.safetensors", "model/encoder/model.safetensors",
+                 "model/encoder/tokenizer.json"):
+        assert (run_dir / name).is_file(), name
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["seed"] == 3 and info["versions"]["torch"]
+    assert set(info["fingerprints"]) == {"train", "validation", "test"}
+    assert info["model"]["mode"] == "fewshot"  # 12 training examples per label
+    assert not [p for p in task.runs_path.iterdir() if p.name.startswith(".staging")]
+
+
+def test_eval_compares_with_baselines_and_writes_report(trained_task: Path) -> None:
+    result = runner.invoke(app, ["eval", str(trained_task)])
+    assert result.exit_code == 0, result.output
+    assert "fine-tuned accuracy" in result.output and "the best baseline" in result.output
+    run_dir = runs.list_runs(load_task(trained_task).runs_path)[-1]
+    evaluation = json.loads((run_dir / "metrics.json").read_text())
+    names = [s["name"] for s in evaluation["systems"]]
+    assert names[0].startswith("fine-tuned") and len(names) == 4
+    assert all(s["metrics"]["n"] == evaluation["split"]["test"] for s in evaluation["systems"])
+    assert evaluation["margin"]["delta"] is not None
+    html = (run_dir / "report.html").read_text()
+    assert "<svg" in html and "zero-shot similarity" in html
+
+
+def test_predict_jsonl_and_csv_keep_every_row(trained_task: Path, tmp_path: Path) -> None:
+    rows = [("where is my parcel 123", "x"), ("refund me for order 55", "y"), ("cannot log in", "z")]
+    write_csv(tmp_path / "in.csv", rows, header=("text", "ref"))
+    result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "in.csv")])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [line["ref"] for line in lines] == ["x", "y", "z"]
+    assert lines[0]["label"] == "shipping" and lines[1]["label"] == "refund"
+    assert all(0 <= line["confidence"] <= 1 and isinstance(line["abstain"], bool) for line in lines)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "-o",
+                                 str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[0] == "text,ref,label,confidence,abstain"
+    assert len(out.read_text().splitlines()) == 4
+
+
+def test_predict_bad_input_writes_nothing(trained_task: Path, tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", [("fine", "1"), ("", "2")], header=("text", "ref"))
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "-o",
+                                 str(out)])
+    assert result.exit_code == 2
+    assert "in.csv:3: empty text" in result.output
+    assert not out.exists()
+    write_csv(tmp_path / "cols.csv", [("fine",)], header=("body",))
+    result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "cols.csv")])
+    assert result.exit_code == 2 and "no text column 'text'" in result.output
+
+
+def test_runs_lists_the_run(trained_task: Path) -> None:
+    result = runner.invoke(app, ["runs", str(trained_task)])
+    assert result.exit_code == 0 and "trained" in result.output
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda d: write_csv(d / "data.csv", make_rows(5), header=("body", "label")),
+         "no text column 'text'"),
+        (lambda d: (d / "data.csv").write_bytes(b"text,label\nok,refund\n\xff\xfe,login\n"),
+         "data.csv:3: not UTF-8"),
+        (lambda d: write_csv(d / "data.csv", [*make_rows(5), ("  ", "refund")]), "empty text"),
+        (lambda d: None, "data file not found"),
+    ],
+)
+def test_bad_training_data_fails_cleanly(tmp_path: Path, setup, message: str) -> None:
+    setup(tmp_path)
+    task_file = write_task(tmp_path)
+    result = runner.invoke(app, ["train", str(task_file)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "runs" / "tiny").exists() or not any((tmp_path / "runs" / "tiny").iterdir())
+
+
+def test_yaml_typo_and_unknown_base_fail_before_training(tmp_path: Path) -> None:
+    write_csv(tmp_path / "data.csv", make_rows(5))
+    task_file = write_task(tmp_path)
+    task_file.write_text(task_file.read_text().replace("seed:", "sed:"))
+    result = runner.invoke(app, ["train", str(task_file)])
+    assert result.exit_code == 2 and "did you mean 'seed'" in result.output
+    task_file = write_task(tmp_path, **{"model.base": str(tmp_path / "no-such-model")})
+    result = runner.invoke(app, ["train", str(task_file)])
+    assert result.exit_code == 2 and "neither 'all-MiniLM-L6-v2' nor a local model" in result.output
+    assert not list((tmp_path / "runs" / "tiny").glob("*"))
+
+
+def test_interrupted_training_leaves_no_run(tmp_path: Path) -> None:
+    write_csv(tmp_path / "data.csv", make_rows(20))
+    task = load_task(write_task(tmp_path))
+
+    def interrupt(stage: str, done: int, total: int) -> None:
+        if stage == "fine-tune" and done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        api.train(task, progress=interrupt)
+    assert task.runs_path.is_dir() and list(task.runs_path.iterdir()) == []
+
+
+def test_init_scaffold_then_refuses_overwrite(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", "support", "--directory", str(tmp_path / "support")])
+    assert result.exit_code == 0, result.output
+    task = load_task(tmp_path / "support" / "task.yaml")
+    assert task.name == "support" and len(task.labels or {}) == 3
+    result = runner.invoke(app, ["init", "support", "--directory", str(tmp_path / "support")])
+    assert result.exit_code == 2 and "not empty" in result.output
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    for command in ("init", "train", "eval", "predict", "demo", "runs"):
+        assert command in result.output
