@@ -63,6 +63,11 @@ class Encoder(nn.Module):
         self.transformer = transformer
         self.tokenizer = tokenizer
         self.max_length = max_length
+        # Mean pooling never uses BERT's pooler head: freeze it so no parameter goes without a
+        # gradient (DistributedDataParallel refuses that) and the optimizer skips it.
+        pooler = getattr(transformer, "pooler", None)
+        if isinstance(pooler, nn.Module):
+            pooler.requires_grad_(False)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, *, max_length: int = 64) -> Encoder:

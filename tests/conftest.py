@@ -11,19 +11,28 @@ import yaml
 
 INTENTS = {
     "refund": [
-        "I want my money back for order {n}", "please refund the payment {n}",
-        "refund request for invoice {n}", "can I get a refund on {n}",
-        "give me my money back, order {n}", "charge {n} should be refunded",
+        "I want my money back for order {n}",
+        "please refund the payment {n}",
+        "refund request for invoice {n}",
+        "can I get a refund on {n}",
+        "give me my money back, order {n}",
+        "charge {n} should be refunded",
     ],
     "shipping": [
-        "where is my parcel {n}", "package {n} has not arrived yet",
-        "tracking for shipment {n} shows nothing", "delivery {n} is late",
-        "my order {n} is still in transit", "when will parcel {n} be delivered",
+        "where is my parcel {n}",
+        "package {n} has not arrived yet",
+        "tracking for shipment {n} shows nothing",
+        "delivery {n} is late",
+        "my order {n} is still in transit",
+        "when will parcel {n} be delivered",
     ],
     "login": [
-        "I cannot log in to account {n}", "password reset for user {n} fails",
-        "account {n} is locked after login attempts", "two factor code for {n} never arrives",
-        "sign in keeps failing for {n}", "locked out of my account {n}",
+        "I cannot log in to account {n}",
+        "password reset for user {n} fails",
+        "account {n} is locked after login attempts",
+        "two factor code for {n} never arrives",
+        "sign in keeps failing for {n}",
+        "locked out of my account {n}",
     ],
 }
 
@@ -38,7 +47,9 @@ def make_rows(per_label: int, seed: int = 0) -> list[tuple[str, str]]:
     return rows
 
 
-def write_csv(path: Path, rows: list[tuple[str, ...]], header: tuple[str, ...] = ("text", "label")) -> Path:
+def write_csv(
+    path: Path, rows: list[tuple[str, ...]], header: tuple[str, ...] = ("text", "label")
+) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
@@ -51,7 +62,11 @@ def write_task(folder: Path, **overrides: object) -> Path:
         "name": "tiny",
         "kind": "classify",
         "data": {"train": "data.csv", "text_column": "text", "label_column": "label"},
-        "labels": {"refund": "wants money back", "shipping": "parcel delivery", "login": "cannot sign in"},
+        "labels": {
+            "refund": "wants money back",
+            "shipping": "parcel delivery",
+            "login": "cannot sign in",
+        },
         "split": {"validation": 0.2, "test": 0.2},
         "train": {"epochs": 2, "batch_size": 8},
         "seed": 3,

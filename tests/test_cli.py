@@ -29,9 +29,16 @@ def trained_task(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_train_writes_a_complete_run(trained_task: Path) -> None:
     task = load_task(trained_task)
     (run_dir,) = runs.list_runs(task.runs_path)
-    for name in ("run.json", "metrics.json", "README.md", "task.yaml", "model/classify.json",
-                 "model/head.safetensors", "model/encoder/model.safetensors",
-                 "model/encoder/tokenizer.json"):
+    for name in (
+        "run.json",
+        "metrics.json",
+        "README.md",
+        "task.yaml",
+        "model/classify.json",
+        "model/head.safetensors",
+        "model/encoder/model.safetensors",
+        "model/encoder/tokenizer.json",
+    ):
         assert (run_dir / name).is_file(), name
     info = json.loads((run_dir / "run.json").read_text())
     assert info["seed"] == 3 and info["versions"]["torch"]
@@ -55,7 +62,11 @@ def test_eval_compares_with_baselines_and_writes_report(trained_task: Path) -> N
 
 
 def test_predict_jsonl_and_csv_keep_every_row(trained_task: Path, tmp_path: Path) -> None:
-    rows = [("where is my parcel 123", "x"), ("refund me for order 55", "y"), ("cannot log in", "z")]
+    rows = [
+        ("where is my parcel 123", "x"),
+        ("refund me for order 55", "y"),
+        ("cannot log in", "z"),
+    ]
     write_csv(tmp_path / "in.csv", rows, header=("text", "ref"))
     result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "in.csv")])
     assert result.exit_code == 0, result.output
@@ -64,8 +75,9 @@ def test_predict_jsonl_and_csv_keep_every_row(trained_task: Path, tmp_path: Path
     assert lines[0]["label"] == "shipping" and lines[1]["label"] == "refund"
     assert all(0 <= line["confidence"] <= 1 and isinstance(line["abstain"], bool) for line in lines)
     out = tmp_path / "out.csv"
-    result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "-o",
-                                 str(out)])
+    result = runner.invoke(
+        app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines()[0] == "text,ref,label,confidence,abstain"
     assert len(out.read_text().splitlines()) == 4
@@ -74,8 +86,9 @@ def test_predict_jsonl_and_csv_keep_every_row(trained_task: Path, tmp_path: Path
 def test_predict_bad_input_writes_nothing(trained_task: Path, tmp_path: Path) -> None:
     write_csv(tmp_path / "in.csv", [("fine", "1"), ("", "2")], header=("text", "ref"))
     out = tmp_path / "out.jsonl"
-    result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "-o",
-                                 str(out)])
+    result = runner.invoke(
+        app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "-o", str(out)]
+    )
     assert result.exit_code == 2
     assert "in.csv:3: empty text" in result.output
     assert not out.exists()
@@ -92,10 +105,14 @@ def test_runs_lists_the_run(trained_task: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        (lambda d: write_csv(d / "data.csv", make_rows(5), header=("body", "label")),
-         "no text column 'text'"),
-        (lambda d: (d / "data.csv").write_bytes(b"text,label\nok,refund\n\xff\xfe,login\n"),
-         "data.csv:3: not UTF-8"),
+        (
+            lambda d: write_csv(d / "data.csv", make_rows(5), header=("body", "label")),
+            "no text column 'text'",
+        ),
+        (
+            lambda d: (d / "data.csv").write_bytes(b"text,label\nok,refund\n\xff\xfe,login\n"),
+            "data.csv:3: not UTF-8",
+        ),
         (lambda d: write_csv(d / "data.csv", [*make_rows(5), ("  ", "refund")]), "empty text"),
         (lambda d: None, "data file not found"),
     ],
@@ -106,7 +123,9 @@ def test_bad_training_data_fails_cleanly(tmp_path: Path, setup, message: str) ->
     result = runner.invoke(app, ["train", str(task_file)])
     assert result.exit_code == 2
     assert message in result.output
-    assert not (tmp_path / "runs" / "tiny").exists() or not any((tmp_path / "runs" / "tiny").iterdir())
+    assert not (tmp_path / "runs" / "tiny").exists() or not any(
+        (tmp_path / "runs" / "tiny").iterdir()
+    )
 
 
 def test_yaml_typo_and_unknown_base_fail_before_training(tmp_path: Path) -> None:

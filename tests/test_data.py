@@ -17,10 +17,13 @@ from narrowtune.task import load_task
 def test_csv_jsonl_parquet_give_the_same_examples(tmp_path: Path) -> None:
     rows = make_rows(4)
     write_csv(tmp_path / "d.csv", rows)
-    (tmp_path / "d.jsonl").write_text("".join(json.dumps({"text": t, "label": lab}) + "\n"
-                                              for t, lab in rows))
-    pq.write_table(pa.table({"text": [t for t, _ in rows], "label": [lab for _, lab in rows]}),
-                   tmp_path / "d.parquet")
+    (tmp_path / "d.jsonl").write_text(
+        "".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in rows)
+    )
+    pq.write_table(
+        pa.table({"text": [t for t, _ in rows], "label": [lab for _, lab in rows]}),
+        tmp_path / "d.parquet",
+    )
     loaded = [load_examples(tmp_path / f"d.{ext}") for ext in ("csv", "jsonl", "parquet")]
     assert [e.text for e in loaded[0]] == [t for t, _ in rows]
     assert fingerprint(loaded[0]) == fingerprint(loaded[1]) == fingerprint(loaded[2])
@@ -29,8 +32,9 @@ def test_csv_jsonl_parquet_give_the_same_examples(tmp_path: Path) -> None:
 
 def test_column_mapping_and_multi_label(tmp_path: Path) -> None:
     write_csv(tmp_path / "d.csv", [("hello", "a|b"), ("bye", "b")], header=("body", "tags"))
-    examples = load_examples(tmp_path / "d.csv", text_column="body", label_column="tags",
-                             multi_label=True)
+    examples = load_examples(
+        tmp_path / "d.csv", text_column="body", label_column="tags", multi_label=True
+    )
     assert examples[0].labels == ("a", "b") and examples[1].labels == ("b",)
     (tmp_path / "d.jsonl").write_text('{"text": "hi", "label": ["a", "b"]}\n')
     with pytest.raises(DataError, match=r"d.jsonl:1: 2 labels in a single-label task"):

@@ -5,8 +5,6 @@ Add a kind by adding a case to KIND_CASES; the checks stay the same.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from conftest import make_rows, write_csv, write_task
@@ -46,8 +44,9 @@ def test_save_load_gives_identical_predictions(trained) -> None:
     assert not {".bin", ".pt", ".pkl", ".pickle"} & set(weights)
     after = kind.load(folder / "saved").predict(texts)
     assert [p.label for p in before] == [p.label for p in after]
-    np.testing.assert_allclose([p.confidence for p in before], [p.confidence for p in after],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        [p.confidence for p in before], [p.confidence for p in after], atol=1e-5
+    )
 
 
 def test_predictions_are_label_names_with_confidence(trained) -> None:

@@ -22,8 +22,10 @@ def test_defaults_and_resolution(tiny_task: Path) -> None:
 
 
 def test_overrides_are_parsed_as_yaml_scalars(tiny_task: Path) -> None:
-    task = load_task(tiny_task, ["train.epochs=5", "seed=11", "abstain.target_precision=0.99",
-                                 "model.base=/some/path"])
+    task = load_task(
+        tiny_task,
+        ["train.epochs=5", "seed=11", "abstain.target_precision=0.99", "model.base=/some/path"],
+    )
     assert task.train.epochs == 5.0 and task.seed == 11
     assert task.abstain.target_precision == 0.99
     assert task.model.base == "/some/path"

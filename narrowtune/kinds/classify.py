@@ -234,14 +234,18 @@ _LAYER = re.compile(r"\.(?:layer|layers|h|block)\.(\d+)\.")
 
 def layerwise_groups(net: _Net, options: TrainSpec) -> list[dict[str, Any]]:
     """AdamW parameter groups: the head at its own rate, lower layers at geometrically less."""
-    params = list(net.encoder.transformer.named_parameters())
-    depths = [int(m.group(1)) + 1 for n, _ in params if (m := _LAYER.search(f".{n}"))]
-    top = max(depths, default=0) + 1
+    params = [(n, p) for n, p in net.encoder.transformer.named_parameters() if p.requires_grad]
+    layers = [int(m.group(1)) + 1 for n, _ in params if (m := _LAYER.search(f".{n}"))]
+    above = max(layers, default=0) + 1  # anything after the last layer (e.g. a final norm)
+
+    def depth(name: str) -> int:
+        match = _LAYER.search(f".{name}")
+        return int(match.group(1)) + 1 if match else (0 if "embed" in name else above)
+
+    top = max(depth(n) for n, _ in params)  # the highest trainable part gets the full rate
     groups: dict[tuple[float, float], list[nn.Parameter]] = {}
     for name, param in params:
-        match = _LAYER.search(f".{name}")
-        depth = int(match.group(1)) + 1 if match else (0 if "embed" in name else top)
-        lr = options.learning_rate * options.layer_decay ** (top - depth)
+        lr = options.learning_rate * options.layer_decay ** (top - depth(name))
         decay = 0.0 if param.ndim == 1 else options.weight_decay
         groups.setdefault((lr, decay), []).append(param)
     out = [{"params": p, "lr": lr, "weight_decay": wd} for (lr, wd), p in groups.items()]

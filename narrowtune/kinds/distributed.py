@@ -36,8 +36,12 @@ def _free_port() -> int:
 def _write_examples(path: Path, examples: list[Example]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for ex in examples:
-            handle.write(json.dumps({"text": ex.text, "labels": list(ex.labels),
-                                     "source": ex.source, "row": ex.row}) + "\n")
+            handle.write(
+                json.dumps(
+                    {"text": ex.text, "labels": list(ex.labels), "source": ex.source, "row": ex.row}
+                )
+                + "\n"
+            )
 
 
 def _read_examples(path: Path) -> list[Example]:
@@ -69,14 +73,21 @@ def train_distributed(
         threads = max(1, (os.cpu_count() or 1) // n)
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
         command = [
-            sys.executable, "-m", "torch.distributed.run",
-            f"--nproc_per_node={n}", "--nnodes=1",
-            "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-            "-m", "narrowtune.kinds.distributed", str(folder),
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            f"--nproc_per_node={n}",
+            "--nnodes=1",
+            "--master_addr=127.0.0.1",
+            f"--master_port={_free_port()}",
+            "-m",
+            "narrowtune.kinds.distributed",
+            str(folder),
         ]
         log = []
-        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) as proc:
+        with subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:
                 if line.startswith(PROGRESS_TAG):
@@ -87,7 +98,9 @@ def train_distributed(
                     log.append(line)
         if proc.returncode != 0 or not (folder / "model").is_dir():
             tail = "".join(log[-25:])
-            raise NarrowtuneError(f"multi-process training failed (exit {proc.returncode}):\n{tail}")
+            raise NarrowtuneError(
+                f"multi-process training failed (exit {proc.returncode}):\n{tail}"
+            )
         return get_kind(task.kind).load(folder / "model")
 
 
