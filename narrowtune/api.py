@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -24,6 +24,9 @@ from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds import Model, get_kind
 from narrowtune.kinds.base import ProgressFn
 from narrowtune.task import Task, load_task
+
+if TYPE_CHECKING:
+    from narrowtune.data.audit import AuditReport
 
 
 def library_versions() -> dict[str, str]:
@@ -52,18 +55,62 @@ def data_fingerprints(splits: Splits) -> dict[str, str]:
     }
 
 
+def audit(
+    task: Task,
+    *,
+    fast: bool = False,
+    checks: list[str] | None = None,
+    stop_on_error: bool = False,
+    progress: ProgressFn | None = None,
+) -> AuditReport:
+    """Audit the task's data; writes `runs/<task>/audit.json` and returns the report."""
+    from narrowtune.data.audit import audit as run_audit
+
+    report = run_audit(
+        task, fast=fast, checks=checks, stop_on_error=stop_on_error, progress=progress
+    )
+    task.runs_path.mkdir(parents=True, exist_ok=True)
+    runs.write_json(task.runs_path / "audit.json", report.to_dict())
+    return report
+
+
+class BlockingDataError(NarrowtuneError):
+    """The fast audit found problems that must not be trained on."""
+
+
+def check_before_training(task: Task) -> AuditReport:
+    """Run the fast audit checks; raise when any finding is blocking."""
+    from narrowtune.data.audit import audit as run_audit
+
+    report = run_audit(task, fast=True)
+    blocking = report.blocking()
+    if blocking:
+        lines = [f"- {f.check}: {f.message}" for f in blocking[:10]]
+        raise BlockingDataError(
+            f"the data audit found {len(blocking)} blocking problem(s):\n"
+            + "\n".join(lines)
+            + "\nFix them (`narrowtune audit task.yaml --fix clean.jsonl` writes a cleaned copy) "
+            "or train anyway with --force."
+        )
+    return report
+
+
 def train(
     task: Task,
     *,
     splits: Splits | None = None,
     progress: ProgressFn | None = None,
     evaluate_after: bool = True,
+    force: bool = False,
 ) -> Path:
     """Train a model for `task` and write a complete run directory; returns its path.
 
-    The run is assembled in a staging folder and renamed into place only when everything is
-    written, so an error or Ctrl-C leaves no partial run.
+    The fast audit checks run first and refuse blocking problems (secrets, unusable rows)
+    unless `force`. The run is assembled in a staging folder and renamed into place only when
+    everything is written, so an error or Ctrl-C leaves no partial run.
     """
+    if not force and splits is None:
+        check_before_training(task)
     splits = splits or load_splits(task)
     kind = get_kind(task.kind)
     run_id = runs.new_run_id()
@@ -149,8 +196,13 @@ def evaluate(
     evaluation.update(
         run_id=info["run_id"], run_dir=str(run_dir), backend=backend, warnings=evaluation_warnings
     )
+    from narrowtune.data.audit import audit as run_audit
+    from narrowtune.data.audit import audit_html
+
+    # The report shows the fast data checks too (they take well under a second).
+    html = audit_html(run_audit(task, fast=True))
     runs.write_json(run_dir / runs.METRICS_FILE, evaluation)
-    write_report(evaluation, run_dir / runs.REPORT_FILE)
+    write_report({**evaluation, "audit_html": html}, run_dir / runs.REPORT_FILE)
     from narrowtune.card import model_card
 
     runs.write_text(run_dir / runs.CARD_FILE, model_card(task, info, evaluation))

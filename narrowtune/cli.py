@@ -150,6 +150,9 @@ def train(
         int | None, typer.Option(help="Training processes (Accelerate, gloo on CPU).")
     ] = None,
     evaluate: Annotated[bool, typer.Option(help="Run `eval` (with baselines) afterwards.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Train even when the data audit finds blocking problems.")
+    ] = False,
 ) -> None:
     """Train a model; writes runs/<task>/<run-id>/ (weights, card, metrics)."""
     from narrowtune import api
@@ -160,7 +163,7 @@ def train(
             task.train.processes = processes
         start = time.perf_counter()
         with progress_bars() as progress:
-            run_dir = api.train(task, progress=progress)
+            run_dir = api.train(task, progress=progress, force=force)
         out.print(f"trained in {time.perf_counter() - start:.0f} s → [bold]{run_dir}[/]")
         if evaluate:
             _evaluate(task, str(run_dir), baselines=True, backend="torch")
@@ -246,6 +249,60 @@ def predict(
 
 
 @app.command()
+def audit(
+    task_file: TaskArg,
+    overrides: Overrides = None,
+    fast: Annotated[bool, typer.Option(help="Only the cheap, model-free checks.")] = False,
+    checks: Annotated[
+        str | None, typer.Option(help="Comma-separated check names (default: all).")
+    ] = None,
+    fix: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a cleaned copy of the training data here (.jsonl); suspected "
+            "label errors go to <name>.review.jsonl. Never overwrites the input."
+        ),
+    ] = None,
+    impact: Annotated[
+        bool, typer.Option(help="Train the fast baseline on raw vs cleaned data and compare.")
+    ] = False,
+    stop_on_error: Annotated[
+        bool, typer.Option(help="Stop at the first malformed row instead of reporting it.")
+    ] = False,
+) -> None:
+    """Is this data fit to fine-tune on? Duplicates, conflicts, label errors, leakage, secrets."""
+    from narrowtune import api
+    from narrowtune.data.audit import audit_table, measure_impact, write_fixed
+
+    try:
+        task = _load(task_file, overrides)
+        names = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
+        with progress_bars() as progress:
+            report = api.audit(
+                task, fast=fast, checks=names, stop_on_error=stop_on_error, progress=progress
+            )
+        out.print(audit_table(report))
+        out.print(f"audit.json: {task.runs_path / 'audit.json'} ({report.seconds:.1f} s)")
+        if fix is not None:
+            counts = write_fixed(task, report, fix)
+            out.print(
+                f"cleaned copy: {counts['out']} ({counts['written']} of "
+                f"{counts['input_rows']} rows); set aside for review: {counts['review']}"
+            )
+        if impact:
+            result = measure_impact(task, report, seed=task.seed)
+            out.print(f"impact: {result}")
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    if report.blocking():
+        console.print(
+            f"[bold red]{len(report.blocking())} blocking finding(s)[/]: `train` "
+            "refuses this data until they are fixed (or --force)"
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     directory: Annotated[Path, typer.Option(help="Working folder for the demo.")] = Path(
         "narrowtune-demo"
@@ -260,7 +317,20 @@ def demo(
         out.print(f"demo task: {task_path}")
         task = _load(task_path, None)
         from narrowtune import api
+        from narrowtune.data.audit import audit_table, write_fixed
 
+        out.rule("1. audit the data")
+        with progress_bars() as progress:
+            report = api.audit(task, progress=progress)
+        out.print(audit_table(report))
+        cleaned = task_path.parent / "tickets.clean.jsonl"
+        counts = write_fixed(task, report, cleaned)
+        out.print(
+            f"cleaned copy: {cleaned} ({counts['written']} of {counts['input_rows']} rows "
+            f"kept; secrets masked; suspects set aside in {counts['review']})"
+        )
+        out.rule("2. train on the cleaned data")
+        task = _load(task_path, [f"data.train={cleaned.name}"])
         with progress_bars() as progress:
             run_dir = api.train(task, progress=progress)
         out.print(f"trained → {run_dir}")

@@ -164,5 +164,5 @@ def test_init_scaffold_then_refuses_overwrite(tmp_path: Path) -> None:
 
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
-    for command in ("init", "train", "eval", "predict", "demo", "runs"):
+    for command in ("init", "audit", "train", "eval", "predict", "demo", "runs"):
         assert command in result.output

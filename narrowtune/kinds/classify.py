@@ -175,12 +175,12 @@ def resolve_mode(options: TrainSpec, train: Sequence[Example]) -> str:
 
 
 def resolve_epochs(options: TrainSpec, n_train: int, mode: str) -> float:
-    """Enough passes for about 1,200 optimizer steps' worth of examples, within sane bounds."""
+    """Passes over the data: more for small sets, few for large ones (the head starts trained)."""
     if options.epochs != "auto":
         return float(options.epochs)
     if mode == "fewshot":
-        return float(min(max(round(24_000 / max(n_train, 1)), 8), 30))
-    return float(min(max(round(36_000 / max(n_train, 1)), 3), 20))
+        return float(min(max(round(4_000 / max(n_train, 1)), 4), 15))
+    return float(min(max(round(2_400 / max(n_train, 1)), 3), 8))
 
 
 def probe_head(
