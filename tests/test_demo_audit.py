@@ -64,6 +64,6 @@ def test_near_duplicate_found(tmp_path: Path) -> None:
 
 def test_train_refuses_the_raw_demo_file(tmp_path: Path) -> None:
     task = load_task(EXAMPLE, [f"runs_dir={tmp_path}"])
-    with pytest.raises(api.BlockingDataError, match="seed phrase|SEED|seed"):
+    with pytest.raises(api.BlockingDataError, match="seed phrase"):
         api.train(task)
     assert not any(tmp_path.rglob("run.json"))
