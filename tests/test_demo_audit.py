@@ -52,8 +52,9 @@ def test_secrets_found_and_blocking(report) -> None:
     flagged = {Path(r).name for f in secrets for r in f.rows}
     for row in (80, 25, 580, 521):  # seed phrase, private key, e-mail, phone
         assert line(row) in flagged, row
-    assert any(f.severity == "blocking" and line(80) in {Path(r).name for r in f.rows}
-               for f in secrets)
+    assert any(
+        f.severity == "blocking" and line(80) in {Path(r).name for r in f.rows} for f in secrets
+    )
 
 
 def test_near_duplicate_found(tmp_path: Path) -> None:
