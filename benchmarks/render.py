@@ -49,9 +49,96 @@ def render_file(path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Headline figures: (results file, key, what it is, the target it is held against).
+HEADLINES = [
+    (
+        "banking77_full.json",
+        "fine_tuned_accuracy",
+        "BANKING77 full: fine-tuned accuracy",
+        ">= 93.7",
+    ),
+    (
+        "banking77_full.json",
+        "logreg_accuracy",
+        "BANKING77 full: frozen embeddings + LR",
+        "baseline",
+    ),
+    (
+        "banking77_full.json",
+        "margin_over_logreg_points",
+        "BANKING77 full: margin over LR (points)",
+        ">= 0.7",
+    ),
+    ("banking77_full.json", "train_seconds", "BANKING77 full: training seconds", "<= 1200"),
+    (
+        "banking77_full.json",
+        "fine_tuned_ece",
+        "BANKING77 full: ECE after temperature scaling",
+        "<= 0.03",
+    ),
+    (
+        "banking77_full.json",
+        "fine_tuned_coverage_at_99_precision",
+        "BANKING77 full: test coverage at the 99%-precision threshold (%)",
+        "report",
+    ),
+    (
+        "banking77_10shot.json",
+        "accuracy",
+        "BANKING77 10-shot: fine-tuned accuracy (mean of draws)",
+        ">= 86.0",
+    ),
+    ("banking77_10shot.json", "accuracy_std", "BANKING77 10-shot: std over draws", "report"),
+    (
+        "banking77_10shot.json",
+        "logreg_accuracy",
+        "BANKING77 10-shot: frozen embeddings + LR",
+        "baseline",
+    ),
+    (
+        "banking77_10shot.json",
+        "train_seconds",
+        "BANKING77 10-shot: training seconds (mean)",
+        "<= 60",
+    ),
+    ("banking77_10shot.json", "fine_tuned_ece", "BANKING77 10-shot: ECE (mean)", "<= 0.03"),
+    (
+        "fast_inference.json",
+        "onnx_int8_speedup",
+        "ONNX int8 throughput / plain eager torch",
+        ">= 2",
+    ),
+    (
+        "fast_inference.json",
+        "accuracy_delta_points",
+        "ONNX int8 accuracy change (points)",
+        ">= -0.5",
+    ),
+    ("audit_banking77_noise5.json", "precision", "Audit, 5% flips: precision", ">= 0.80"),
+    ("audit_banking77_noise5.json", "recall", "Audit, 5% flips: recall", ">= 0.90"),
+    (
+        "audit_banking77_noise5.json",
+        "audit_seconds",
+        "Audit, 5% flips: whole audit seconds",
+        "<= 180",
+    ),
+]
+
+
+def headline_table() -> str:
+    lines = ["| figure | value | target | file |", "|---|---|---|---|"]
+    for name, key, label, target in HEADLINES:
+        path = RESULTS / name
+        data = json.loads(path.read_text()) if path.exists() else {}
+        value = _value(data[key]) if key in data else "not measured"
+        lines.append(f"| {label} | {value} | {target} | `{name}` |")
+    return "\n".join(lines) + "\n"
+
+
 def generated() -> str:
     files = sorted(RESULTS.glob("*.json"))
-    return "\n".join(render_file(p) for p in files)
+    parts = ["## Headline figures", "", headline_table(), "## Every results file", ""]
+    return "\n".join(parts) + "\n".join(render_file(p) for p in files)
 
 
 def main() -> None:
