@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -41,6 +40,7 @@ import numpy as np
 import torch
 
 from narrowtune.data import load_examples
+from narrowtune.evaluate import machine_description
 from narrowtune.kinds import classify
 from narrowtune.kinds.classify import ClassifyModel
 from narrowtune.kinds.classify_onnx import (
@@ -129,20 +129,6 @@ def time_runners(
             logits[name] = run(texts)
             seconds[name].append(time.perf_counter() - started)
     return {name: statistics.median(s) for name, s in seconds.items()}, logits
-
-
-def machine() -> str:
-    model = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    python = ".".join(platform.python_version_tuple()[:2])
-    return f"{cores} CPU cores, {model or platform.machine()}, Python {python}"
 
 
 def export_fused(model: ClassifyModel, path: Path) -> None:
@@ -333,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
         ["python", "benchmarks/fast_inference.py", *(argv or sys.argv[1:])]
     )
     result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
-    result["machine"] = machine()
+    result["machine"] = machine_description()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n")

@@ -127,7 +127,8 @@ def _require_column(path: Path, columns: list[str], name: str, role: str) -> Non
     )
 
 
-def _labels_of(value: Any, *, multi_label: bool, separator: str) -> tuple[str, ...]:
+def parse_labels(value: Any, *, multi_label: bool, separator: str) -> tuple[str, ...]:
+    """Label names from a cell: a JSON list, a separated string (multi-label) or one name."""
     if value is None:
         return ()
     if isinstance(value, list | tuple):
@@ -165,7 +166,7 @@ def load_examples(
             raise DataError(f"{path}:{row}: empty text in column '{text_column}'")
         labels: tuple[str, ...] = ()
         if label_column is not None:
-            labels = _labels_of(
+            labels = parse_labels(
                 record.get(label_column), multi_label=multi_label, separator=label_separator
             )
             if not labels:

@@ -95,6 +95,26 @@ def _check_labels(splits: Splits, declared: list[str] | None) -> None:
         )
 
 
+def task_splits(
+    task: Task,
+    pool: list[Example],
+    given_validation: list[Example] | None,
+    given_test: list[Example] | None,
+) -> Splits:
+    """Use the validation/test files the task names; carve the missing ones from `pool`."""
+    carved = make_splits(
+        pool,
+        validation=0.0 if given_validation is not None else task.split.validation,
+        test=0.0 if given_test is not None else task.split.test,
+        seed=task.seed,
+    )
+    return Splits(
+        train=carved.train,
+        validation=given_validation if given_validation is not None else carved.validation,
+        test=given_test if given_test is not None else carved.test,
+    )
+
+
 def load_splits(task: Task) -> Splits:
     """Load the task's data files and split them; fails early on unusable data."""
     spec = task.data
@@ -107,17 +127,7 @@ def load_splits(task: Task) -> Splits:
     pool = load_examples(task.path(spec.train), **options)
     given_val = load_examples(task.path(spec.validation), **options) if spec.validation else None
     given_test = load_examples(task.path(spec.test), **options) if spec.test else None
-    carved = make_splits(
-        pool,
-        validation=0.0 if given_val is not None else task.split.validation,
-        test=0.0 if given_test is not None else task.split.test,
-        seed=task.seed,
-    )
-    splits = Splits(
-        train=carved.train,
-        validation=given_val if given_val is not None else carved.validation,
-        test=given_test if given_test is not None else carved.test,
-    )
+    splits = task_splits(task, pool, given_val, given_test)
     declared = list(task.labels) if task.labels else None
     _check_labels(splits, declared)
     if not splits.validation:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from narrowtune.data.audit.findings import Finding
 from narrowtune.data.audit.rows import LoadedRows, load_rows
 from narrowtune.data.load import Example
-from narrowtune.data.split import Splits, make_splits
+from narrowtune.data.split import Splits, task_splits
 
 if TYPE_CHECKING:
     from narrowtune.task import Task
@@ -63,18 +63,11 @@ def collect(task: Task, *, stop_on_error: bool = False) -> AuditData:
         for role, path in paths.items()
         if path
     }
-    given_val = files["validation"].examples if "validation" in files else None
-    given_test = files["test"].examples if "test" in files else None
-    carved = make_splits(
+    splits = task_splits(
+        task,
         files["train"].examples,
-        validation=0.0 if given_val is not None else task.split.validation,
-        test=0.0 if given_test is not None else task.split.test,
-        seed=task.seed,
-    )
-    splits = Splits(
-        train=carved.train,
-        validation=given_val if given_val is not None else carved.validation,
-        test=given_test if given_test is not None else carved.test,
+        files["validation"].examples if "validation" in files else None,
+        files["test"].examples if "test" in files else None,
     )
     findings = [f for loaded in files.values() for f in loaded.findings]
     return AuditData(files=files, splits=splits, findings=findings)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from narrowtune.data.audit.findings import Finding
-from narrowtune.data.load import DataError, Example, read_records
+from narrowtune.data.load import DataError, Example, parse_labels, read_records
 
 MAX_LISTED_ERRORS = 20
 
@@ -35,18 +35,6 @@ class LoadedRows:
     examples: list[Example] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # file-level and bad-row findings
-
-
-def _labels_of(value: Any, *, multi_label: bool, separator: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, list | tuple):
-        items = [str(v).strip() for v in value]
-    elif multi_label:
-        items = [part.strip() for part in str(value).split(separator)]
-    else:
-        items = [str(value).strip()]
-    return tuple(item for item in items if item)
 
 
 def _jsonl_records(path: Path) -> tuple[list[str], list[tuple[int, Any]], list[Rejected]]:
@@ -168,7 +156,7 @@ def load_rows(
         if text is None or not str(text).strip():
             problem = ("empty_texts", f"{where}: empty text in column '{text_column}'")
         elif label_column is not None:
-            labels = _labels_of(
+            labels = parse_labels(
                 record.get(label_column), multi_label=multi_label, separator=label_separator
             )
             if not labels:
