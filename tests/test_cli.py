@@ -166,3 +166,32 @@ def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     for command in ("init", "audit", "train", "eval", "predict", "demo", "runs"):
         assert command in result.output
+
+
+def test_predict_with_onnx_int8_backend_agrees(trained_task: Path, tmp_path: Path) -> None:
+    rows = [(t, str(i)) for i, (t, _) in enumerate(make_rows(5, seed=9))]
+    write_csv(tmp_path / "in.csv", rows, header=("text", "ref"))
+    outputs = {}
+    for backend in ("torch", "onnx-int8"):
+        out = tmp_path / f"{backend}.jsonl"
+        result = runner.invoke(
+            app,
+            [
+                "predict",
+                str(trained_task),
+                str(tmp_path / "in.csv"),
+                "-o",
+                str(out),
+                "--backend",
+                backend,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        outputs[backend] = [json.loads(line)["label"] for line in out.read_text().splitlines()]
+    assert len(outputs["onnx-int8"]) == len(rows)
+    agree = sum(a == b for a, b in zip(outputs["torch"], outputs["onnx-int8"])) / len(rows)
+    assert agree >= 0.9
+    result = runner.invoke(
+        app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "--backend", "tensorrt"]
+    )
+    assert result.exit_code == 2 and "unknown backend" in result.output
