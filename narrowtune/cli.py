@@ -24,8 +24,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-out = Console()
+# Logs and CI are not terminals; rich would then wrap tables at 80 columns.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+out = Console(width=None if sys.stdout.isatty() else 120)
 
 TaskArg = Annotated[Path, typer.Argument(help="Task file (task.yaml) or its folder.")]
 Overrides = Annotated[
@@ -82,16 +83,18 @@ def systems_table(evaluation: dict[str, Any]) -> Table:
     )
     for column in (
         "system",
-        "accuracy",
-        "macro-F1",
+        "acc %",
+        "macro-F1 %",
         "ECE",
-        "coverage@target",
+        "coverage@target %",
         "p50 ms",
         "p95 ms",
         "texts/s",
         "train s",
     ):
-        table.add_column(column, justify="left" if column == "system" else "right")
+        table.add_column(
+            column, justify="left" if column == "system" else "right", no_wrap=column == "system"
+        )
     for system in evaluation["systems"]:
         m, lat = system["metrics"], system.get("latency") or {}
         cov = (m.get("abstention") or {}).get("coverage")
