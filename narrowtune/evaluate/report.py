@@ -58,6 +58,7 @@ table { border-collapse: collapse; margin: .4rem 0 1rem; font-variant-numeric: t
 th, td { padding: .3rem .6rem; border-bottom: 1px solid #e3e7eb; text-align: left;
   vertical-align: top; }
 th { background: #f0f3f6; font-weight: 600; }
+table.systems td:first-child { min-width: 18rem; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr.fine-tuned td { background: #eef4fc; font-weight: 600; }
 td.text { max-width: 520px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -300,7 +301,7 @@ def _systems_table(ev: dict[str, Any], systems: list[dict]) -> str:
         "and kept busy at the measured throughput.</p>"
     )
     return (
-        f'<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        f'<div class="scroll"><table class="systems">\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
         + "\n".join(rows)
         + f"\n</tbody></table></div>\n{note}"
     )
