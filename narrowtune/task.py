@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from narrowtune.errors import NarrowtuneError
 
 DEFAULT_BASE = "all-MiniLM-L6-v2"
-KIND_NAMES = ("classify",)
 
 
 class TaskError(NarrowtuneError):
@@ -73,7 +72,6 @@ class TrainSpec(_Strict):
     probe_init: bool = Field(
         default=True, description="Initialise the head from a linear probe on frozen embeddings."
     )
-    contrastive_steps: int | Literal["auto"] = "auto"
     processes: int = Field(default=1, ge=1, le=64)
     max_minutes: float | None = Field(default=None, gt=0)
 
