@@ -305,6 +305,136 @@ def audit(
         raise typer.Exit(1)
 
 
+keys_app = typer.Typer(
+    help="API keys for `narrowtune serve` (stored hashed, shown once).", no_args_is_help=True
+)
+feedback_app = typer.Typer(help="Reviewer decisions, as data for retraining.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(feedback_app, name="feedback")
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL or SQLite path (default: $NARROWTUNE_DB, else "
+        "narrowtune.db in the task's runs folder).",
+    ),
+]
+
+
+def _store(task_file: Path | None, db: str | None) -> Any:
+    import os
+
+    from narrowtune.store import Store
+
+    if db is None and not os.environ.get("NARROWTUNE_DB") and task_file is not None:
+        task = _load(task_file, None)
+        task.runs_path.mkdir(parents=True, exist_ok=True)
+        db = str(task.runs_path / "narrowtune.db")
+    return Store(db)
+
+
+OptionalTask = Annotated[
+    Path | None, typer.Argument(help="Task file whose runs folder holds the database.")
+]
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A name for the key (who or what uses it).")],
+    task_file: OptionalTask = None,
+    db: DbOption = None,
+) -> None:
+    """Create a key; it is printed once and stored only as a hash."""
+    try:
+        with _store(task_file, db) as store:
+            out.print(store.create_key(name), markup=False, highlight=False)
+    except NarrowtuneError as exc:
+        fail(str(exc))
+
+
+@keys_app.command("list")
+def keys_list(task_file: OptionalTask = None, db: DbOption = None) -> None:
+    """List key names and dates (never the keys)."""
+    try:
+        with _store(task_file, db) as store:
+            table = Table("name", "created", "revoked")
+            for key in store.list_keys():
+                table.add_row(key["name"], str(key["created"]), str(key.get("revoked") or ""))
+            out.print(table)
+    except NarrowtuneError as exc:
+        fail(str(exc))
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="The key's name.")],
+    task_file: OptionalTask = None,
+    db: DbOption = None,
+) -> None:
+    """Revoke a key: requests with it get 401 from then on."""
+    try:
+        with _store(task_file, db) as store:
+            store.revoke_key(name)
+        out.print(f"revoked {name}")
+    except NarrowtuneError as exc:
+        fail(str(exc))
+
+
+@feedback_app.command("export")
+def feedback_export(
+    task_file: OptionalTask = None,
+    db: DbOption = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="JSONL file.")] = None,
+) -> None:
+    """Write reviewed items (text + final label) as JSONL, ready to train on."""
+    import json
+
+    from narrowtune import runs
+
+    try:
+        with _store(task_file, db) as store:
+            rows = store.export_feedback()
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        runs.write_text(output, text)
+        console.print(f"wrote {len(rows)} reviewed item(s) to {output}")
+
+
+@app.command()
+def serve(
+    task_file: Annotated[Path, typer.Argument(help="Task file (newest run) or a run directory.")],
+    run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    db: DbOption = None,
+    max_batch: Annotated[int, typer.Option(help="Most texts in one request (else 413).")] = 256,
+) -> None:
+    """Serve a run over HTTP: POST /v1/predict (Bearer key), review queue, /metrics, /healthz."""
+    import uvicorn
+
+    from narrowtune import runs
+    from narrowtune.serve import create_app
+
+    try:
+        if runs.is_run_dir(task_file):
+            target, store = task_file, _store(None, db)
+        else:
+            task = _load(task_file, None)
+            target, store = runs.find_run(task.runs_path, run), _store(task_file, db)
+        application = create_app(Path(target), store=store, max_batch=max_batch)
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    console.print(
+        f"serving {target} on http://{host}:{port} (create a key with "
+        "`narrowtune keys create NAME task.yaml`)"
+    )
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Option(help="Working folder for the demo.")] = Path(

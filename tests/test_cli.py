@@ -164,7 +164,18 @@ def test_init_scaffold_then_refuses_overwrite(tmp_path: Path) -> None:
 
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
-    for command in ("init", "audit", "train", "eval", "predict", "demo", "runs"):
+    for command in (
+        "init",
+        "audit",
+        "train",
+        "eval",
+        "predict",
+        "serve",
+        "keys",
+        "feedback",
+        "demo",
+        "runs",
+    ):
         assert command in result.output
 
 
@@ -195,3 +206,19 @@ def test_predict_with_onnx_int8_backend_agrees(trained_task: Path, tmp_path: Pat
         app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "--backend", "tensorrt"]
     )
     assert result.exit_code == 2 and "unknown backend" in result.output
+
+
+def test_keys_and_feedback_commands(tmp_path: Path) -> None:
+    db = str(tmp_path / "nt.db")
+    result = runner.invoke(app, ["keys", "create", "helpdesk", "--db", db])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip()
+    assert key.startswith("nt_") and key.encode() not in (tmp_path / "nt.db").read_bytes()
+    listed = runner.invoke(app, ["keys", "list", "--db", db])
+    assert "helpdesk" in listed.output and key not in listed.output
+    assert runner.invoke(app, ["keys", "revoke", "helpdesk", "--db", db]).exit_code == 0
+    again = runner.invoke(app, ["keys", "revoke", "helpdesk", "--db", db])
+    assert again.exit_code == 2 and "helpdesk" in again.output
+    out = tmp_path / "feedback.jsonl"
+    result = runner.invoke(app, ["feedback", "export", "--db", db, "-o", str(out)])
+    assert result.exit_code == 0 and out.read_text() == ""

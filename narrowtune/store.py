@@ -1,0 +1,438 @@
+"""The durable store: API keys, every served prediction, the review queue and its decisions.
+
+SQLAlchemy 2 over a SQLite file by default (WAL mode, zero setup); any SQLAlchemy URL (from the
+argument or `NARROWTUNE_DB`) switches the database. Tables are created on open with
+`create_all()`; there are no Alembic migrations yet, so a schema change needs a fresh file.
+
+This is a foundation module: it takes and returns plain data (dicts of a prediction as
+`Prediction.to_dict()` writes them), so it never imports a kind, the API or a face.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from narrowtune.errors import NarrowtuneError
+
+ENV_VAR = "NARROWTUNE_DB"
+DEFAULT_URL = "sqlite:///narrowtune.db"
+KEY_PREFIX = "nt_"
+ACTIONS = ("accept", "correct", "escalate")
+Action = Literal["accept", "correct", "escalate"]
+# An escalated item waits for someone else's accept/correct; accepted and corrected are final.
+DECIDABLE = {
+    "accept": ("open", "escalated"),
+    "correct": ("open", "escalated"),
+    "escalate": ("open",),
+}
+STATUS_AFTER = {"accept": "accepted", "correct": "corrected", "escalate": "escalated"}
+
+
+class ReviewNotFound(NarrowtuneError):
+    """No review item with that id (the API answers 404)."""
+
+
+class ReviewConflict(NarrowtuneError):
+    """The review item was already decided (the API answers 409)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """UTC timestamps as ISO text; SQLite hands them back without a zone, so add it here."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def hash_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def label_text(label: Any) -> str:
+    """A label as one string for filtering: multi-label sets are joined with '|'."""
+    return label if isinstance(label, str) else "|".join(str(x) for x in label)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    # sha256 of the key: the clear key is shown once at creation and never stored.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class PredictionRow(Base):
+    __tablename__ = "predictions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    model: Mapped[str] = mapped_column(String(200), index=True)
+    input_hash: Mapped[str] = mapped_column(String(64), index=True)
+    input_text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(500), index=True)
+    output: Mapped[dict[str, Any]] = mapped_column(JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+    abstain: Mapped[bool] = mapped_column(Boolean)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ReviewItem(Base):
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prediction_id: Mapped[int] = mapped_column(ForeignKey("predictions.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True, default="open")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    # JSON so a multi-label correction keeps its list; None for an escalation.
+    label: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+def resolve_url(url: str | Path | None = None) -> str:
+    """The database URL: the argument, else `NARROWTUNE_DB`, else `narrowtune.db` here.
+
+    A plain path (no `://`) means a SQLite file at that path.
+    """
+    value = str(url) if url is not None else os.environ.get(ENV_VAR) or DEFAULT_URL
+    if "://" not in value:
+        value = f"sqlite:///{Path(value).expanduser()}"
+    return value
+
+
+def _sqlite_engine(url: str) -> Engine:
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    engine = create_engine(
+        url,
+        # The server calls the store from a thread pool; SQLite waits up to 30 s for a lock
+        # instead of failing at once when two requests write together.
+        connect_args={"check_same_thread": False, "timeout": 30},
+        # An in-memory database lives in one connection; every session must share it.
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL: readers (the review pages, exports) never block the writer (the predict path).
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+class Store:
+    """One database: keys, predictions, review items and decisions. Thread-safe to share."""
+
+    def __init__(self, url: str | Path | None = None) -> None:
+        self.url = resolve_url(url)
+        if self.url.startswith("sqlite"):
+            database = self.url.split("///", 1)[1] if "///" in self.url else ""
+            if database and database != ":memory:":
+                parent = Path(database).parent
+                if not parent.is_dir():
+                    raise NarrowtuneError(
+                        f"cannot open the store at {database}: folder {parent} does not exist"
+                    )
+            self.engine = _sqlite_engine(self.url)
+        else:
+            try:
+                self.engine = create_engine(self.url, pool_pre_ping=True)
+            except Exception as error:  # bad URL or missing driver: say which
+                raise NarrowtuneError(f"cannot open the store at {self.url}: {error}") from error
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- API keys ---------------------------------------------------------------------------
+
+    def create_key(self, name: str) -> str:
+        """Create a key named `name` and return it in clear: the only time it is ever shown."""
+        name = name.strip()
+        if not name:
+            raise NarrowtuneError("a key needs a name (who or what will use it)")
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        with self._transaction() as session:
+            active = session.scalar(
+                select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked.is_(None))
+            )
+            if active is not None:
+                raise NarrowtuneError(
+                    f"an active key named '{name}' already exists; revoke it first or pick "
+                    "another name"
+                )
+            session.add(ApiKey(name=name, key_hash=hash_text(key)))
+        return key
+
+    def check_key(self, key: str) -> bool:
+        """True when `key` is an active key.
+
+        The lookup is by the key's sha256, so timing can reveal at most something about a hash,
+        never about the key; the final comparison is constant-time all the same.
+        """
+        if not key:
+            return False
+        digest = hash_text(key)
+        with self._sessions() as session:
+            stored = session.scalar(
+                select(ApiKey.key_hash).where(ApiKey.key_hash == digest, ApiKey.revoked.is_(None))
+            )
+        return stored is not None and hmac.compare_digest(stored, digest)
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        """Every key's name and dates (never the key or its hash), oldest first."""
+        with self._sessions() as session:
+            rows = session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+        return [
+            {"name": r.name, "created": _iso(r.created), "revoked": _iso(r.revoked)} for r in rows
+        ]
+
+    def revoke_key(self, name: str) -> None:
+        """Revoke the active key named `name`; it stops working on the next request."""
+        with self._transaction() as session:
+            result = session.execute(
+                update(ApiKey)
+                .where(ApiKey.name == name, ApiKey.revoked.is_(None))
+                .values(revoked=_now())
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise NarrowtuneError(f"no active key named '{name}' (see `narrowtune keys list`)")
+
+    # -- predictions ------------------------------------------------------------------------
+
+    def record(
+        self,
+        predictions: Sequence[Mapping[str, Any]],
+        *,
+        texts: Sequence[str],
+        model: str,
+        request_id: str,
+        latency_ms: float,
+    ) -> list[int]:
+        """Store one request's predictions, and an open review item for each abstained one.
+
+        One transaction per request: either every row of the request is committed or none is,
+        so an acknowledged request is never half stored. `predictions` are dicts as
+        `Prediction.to_dict()` writes them; `latency_ms` is the request's model time.
+        Returns the prediction ids, in input order.
+        """
+        if len(predictions) != len(texts):
+            raise NarrowtuneError(
+                f"{len(predictions)} predictions for {len(texts)} texts; nothing stored"
+            )
+        with self._transaction() as session:
+            rows = [
+                PredictionRow(
+                    request_id=request_id,
+                    model=model,
+                    input_hash=hash_text(text),
+                    input_text=text,
+                    label=label_text(pred["label"]),
+                    output=dict(pred),
+                    confidence=float(pred["confidence"]),
+                    abstain=bool(pred["abstain"]),
+                    latency_ms=float(latency_ms),
+                )
+                for text, pred in zip(texts, predictions, strict=True)
+            ]
+            session.add_all(rows)
+            session.flush()  # assigns the ids the review items point at
+            session.add_all(ReviewItem(prediction_id=r.id) for r in rows if r.abstain)
+            return [r.id for r in rows]
+
+    def predictions(self, *, request_id: str | None = None, limit: int = 100) -> list[dict]:
+        """Stored predictions, newest first; all of one request when `request_id` is given."""
+        query = select(PredictionRow).order_by(PredictionRow.id.desc()).limit(limit)
+        if request_id is not None:
+            query = query.where(PredictionRow.request_id == request_id)
+        with self._sessions() as session:
+            rows = session.scalars(query).all()
+        return [
+            {
+                "id": r.id,
+                "request_id": r.request_id,
+                "model": r.model,
+                "input_hash": r.input_hash,
+                "text": r.input_text,
+                "output": r.output,
+                "confidence": r.confidence,
+                "abstain": r.abstain,
+                "latency_ms": r.latency_ms,
+                "created": _iso(r.created),
+            }
+            for r in rows
+        ]
+
+    # -- review queue -----------------------------------------------------------------------
+
+    def open_reviews(
+        self, limit: int = 50, label: str | None = None, *, include_escalated: bool = False
+    ) -> list[dict[str, Any]]:
+        """Items waiting for a person, oldest first; `label` filters on the predicted label."""
+        statuses = ("open", "escalated") if include_escalated else ("open",)
+        query = (
+            select(ReviewItem, PredictionRow)
+            .join(PredictionRow, ReviewItem.prediction_id == PredictionRow.id)
+            .where(ReviewItem.status.in_(statuses))
+            .order_by(ReviewItem.id)
+            .limit(limit)
+        )
+        if label is not None:
+            query = query.where(PredictionRow.label == label)
+        with self._sessions() as session:
+            pairs = session.execute(query).all()
+        return [
+            {
+                "id": item.id,
+                "status": item.status,
+                "created": _iso(item.created),
+                "prediction_id": pred.id,
+                "request_id": pred.request_id,
+                "model": pred.model,
+                "text": pred.input_text,
+                "label": pred.output.get("label"),
+                "confidence": pred.confidence,
+                "scores": pred.output.get("scores", {}),
+            }
+            for item, pred in pairs
+        ]
+
+    def decide(self, item_id: int, reviewer: str, action: str, label: Any = None) -> dict[str, Any]:
+        """Record a reviewer's decision on a review item and move it on.
+
+        `accept` keeps the model's label, `correct` replaces it (a label is required),
+        `escalate` hands the item to someone else (it stays in the queue as escalated, and a
+        later accept/correct settles it). Accepted and corrected items are final.
+        """
+        if action not in ACTIONS:
+            raise NarrowtuneError(
+                f"unknown review action '{action}'; use one of: {', '.join(ACTIONS)}"
+            )
+        reviewer = (reviewer or "").strip()
+        if not reviewer:
+            raise NarrowtuneError("a decision needs the reviewer's name")
+        if action == "correct" and (label is None or label == "" or label == []):
+            raise NarrowtuneError("'correct' needs the right label (pass label=...)")
+        if action != "correct":
+            label = None
+        with self._transaction() as session:
+            item = session.get(ReviewItem, item_id)
+            if item is None:
+                raise ReviewNotFound(f"no review item {item_id}")
+            # A conditional update, so two reviewers deciding at once cannot both win.
+            result = session.execute(
+                update(ReviewItem)
+                .where(ReviewItem.id == item_id, ReviewItem.status.in_(DECIDABLE[action]))
+                .values(status=STATUS_AFTER[action])
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise ReviewConflict(
+                    f"review item {item_id} is already {item.status}; "
+                    f"'{action}' applies only to {' or '.join(DECIDABLE[action])} items"
+                )
+            decision = Decision(
+                review_item_id=item_id, reviewer=reviewer, action=action, label=label
+            )
+            session.add(decision)
+            session.flush()
+            return {
+                "id": decision.id,
+                "review_item_id": item_id,
+                "status": STATUS_AFTER[action],
+                "reviewer": reviewer,
+                "action": action,
+                "label": label,
+                "created": _iso(decision.created),
+            }
+
+    def export_feedback(self) -> list[dict[str, Any]]:
+        """Reviewed examples as training data: the text and its final (human-checked) label.
+
+        Accepted items keep the model's label, corrected ones the reviewer's; escalated and
+        open items have no final label yet and are left out.
+        """
+        query = (
+            select(Decision, PredictionRow)
+            .join(ReviewItem, Decision.review_item_id == ReviewItem.id)
+            .join(PredictionRow, ReviewItem.prediction_id == PredictionRow.id)
+            .where(Decision.action.in_(("accept", "correct")))
+            .order_by(Decision.id)
+        )
+        with self._sessions() as session:
+            pairs = session.execute(query).all()
+        return [
+            {
+                "text": pred.input_text,
+                "label": decision.label if decision.action == "correct" else pred.output["label"],
+                "predicted": pred.output["label"],
+                "action": decision.action,
+                "reviewer": decision.reviewer,
+                "model": pred.model,
+                "prediction_id": pred.id,
+                "decided": _iso(decision.created),
+            }
+            for decision, pred in pairs
+        ]
