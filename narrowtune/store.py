@@ -1,8 +1,10 @@
 """The durable store: API keys, every served prediction, the review queue and its decisions.
 
 SQLAlchemy 2 over a SQLite file by default (WAL mode, zero setup); any SQLAlchemy URL (from the
-argument or `NARROWTUNE_DB`) switches the database. Tables are created on open with
-`create_all()`; there are no Alembic migrations yet, so a schema change needs a fresh file.
+argument or `NARROWTUNE_DB`) switches the database; `postgresql://...` uses psycopg 3. The
+schema is versioned with Alembic (`narrowtune/migrations/`): opening a store upgrades it to the
+newest revision, and a SQLite file made before migrations existed is adopted (stamped), not
+recreated.
 
 This is a foundation module: it takes and returns plain data (dicts of a prediction as
 `Prediction.to_dict()` writes them), so it never imports a kind, the API or a face.
@@ -12,8 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.util
 import os
 import secrets
+import threading
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,10 +36,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -52,6 +60,11 @@ DECIDABLE = {
     "escalate": ("open",),
 }
 STATUS_AFTER = {"accept": "accepted", "correct": "corrected", "escalate": "escalated"}
+# The Alembic revision whose schema `create_all()` made before migrations existed.
+FIRST_REVISION = "0001"
+# Postgres advisory-lock key: stores opening one database at once migrate it one at a time.
+MIGRATION_LOCK = zlib.crc32(b"narrowtune.store.migrate")
+_MIGRATION_THREAD_LOCK = threading.Lock()
 
 
 class ReviewNotFound(NarrowtuneError):
@@ -139,12 +152,61 @@ class Decision(Base):
 def resolve_url(url: str | Path | None = None) -> str:
     """The database URL: the argument, else `NARROWTUNE_DB`, else `narrowtune.db` here.
 
-    A plain path (no `://`) means a SQLite file at that path.
+    A plain path (no `://`) means a SQLite file at that path. A PostgreSQL URL without a
+    driver (`postgresql://`, `postgres://`) gets psycopg 3 when it is installed.
     """
     value = str(url) if url is not None else os.environ.get(ENV_VAR) or DEFAULT_URL
     if "://" not in value:
         value = f"sqlite:///{Path(value).expanduser()}"
+    scheme, rest = value.split("://", 1)
+    if scheme in ("postgresql", "postgres") and importlib.util.find_spec("psycopg"):
+        value = f"postgresql+psycopg://{rest}"
     return value
+
+
+def _shown(url: str) -> str:
+    """The URL for messages, password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def _migrate(connection: Connection) -> None:
+    """Bring the schema on `connection` to the newest Alembic revision, in its transaction."""
+    from alembic import command
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from narrowtune.migrations import alembic_config
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if MigrationContext.configure(connection).get_current_revision() == head:
+        return  # the usual case: already up to date
+    tables = set(inspect(connection).get_table_names())
+    if "alembic_version" not in tables and ApiKey.__tablename__ in tables:
+        # Made by create_all() before migrations existed: that schema is revision 0001.
+        command.stamp(config, FIRST_REVISION)
+    command.upgrade(config, "head")
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database behind `engine` to the newest schema (what `Store()` does on open).
+
+    Stores opening one new database at once migrate it once: PostgreSQL runs the upgrade in one
+    transaction under an advisory lock; SQLite under `BEGIN IMMEDIATE`, which holds the file's
+    write lock until the commit. Alembic's `context`/`op` are process-wide proxies, so within
+    one process migrations also take turns on a thread lock.
+    """
+    with _MIGRATION_THREAD_LOCK, engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        elif engine.dialect.name == "sqlite":
+            # pysqlite would only BEGIN before the first INSERT; take the write lock now.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _migrate(connection)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -188,8 +250,16 @@ class Store:
             try:
                 self.engine = create_engine(self.url, pool_pre_ping=True)
             except Exception as error:  # bad URL or missing driver: say which
-                raise NarrowtuneError(f"cannot open the store at {self.url}: {error}") from error
-        Base.metadata.create_all(self.engine)
+                raise NarrowtuneError(
+                    f"cannot open the store at {_shown(self.url)}: {error}"
+                ) from error
+        try:
+            migrate(self.engine)
+        except OperationalError as error:  # server down, wrong password, no such database
+            self.engine.dispose()
+            raise NarrowtuneError(
+                f"cannot open the store at {_shown(self.url)}: {error.orig}"
+            ) from error
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -389,8 +459,10 @@ class Store:
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
+                # Read the status again: the winner of a race committed it after our first read.
+                status = session.scalar(select(ReviewItem.status).where(ReviewItem.id == item_id))
                 raise ReviewConflict(
-                    f"review item {item_id} is already {item.status}; "
+                    f"review item {item_id} is already {status}; "
                     f"'{action}' applies only to {' or '.join(DECIDABLE[action])} items"
                 )
             decision = Decision(
