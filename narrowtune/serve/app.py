@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from narrowtune import api, runs
 from narrowtune.errors import NarrowtuneError
+from narrowtune.serve.pages import add_review_pages
 from narrowtune.store import ReviewConflict, ReviewNotFound, Store
 from narrowtune.task import load_task
 
@@ -301,4 +302,11 @@ def create_app(
         except NarrowtuneError as error:
             raise HTTPException(status_code=422, detail=str(error)) from error
 
+    config = getattr(model, "config", None)
+    add_review_pages(
+        app,
+        store,
+        list(getattr(config, "labels", None) or []),
+        multi_label=bool(getattr(config, "multi_label", False)),
+    )
     return app

@@ -1,0 +1,490 @@
+"""The review queue in the browser: server-rendered pages over the store's review items.
+
+Pages: `/login` (API key + reviewer name -> cookie), `/review` (the queue, filtered by label and
+maximum confidence), `/review/{id}` (one item: input, model output, confidence, and the accept /
+correct / escalate forms, with keyboard shortcuts). No external assets: the CSS and the few lines
+of JavaScript are inline, allowed by a per-response CSP nonce and nothing else.
+
+The cookie holds the API key itself (HttpOnly, SameSite=Strict) and is checked with
+`store.check_key` on every request, so revoking a key logs its browser sessions out at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from narrowtune.errors import NarrowtuneError
+from narrowtune.store import ReviewConflict, ReviewNotFound, Store
+
+KEY_COOKIE = "nt_key"
+REVIEWER_COOKIE = "nt_reviewer"
+# The store has no single-item or confidence query yet: pages read this many queued items and
+# filter them here. Plenty for a human queue; a bigger backlog needs store-side filtering.
+QUEUE_LIMIT = 5000
+MAX_BODY = 64 * 1024
+MAX_REVIEWER_CHARS = 200
+DONE_WORDS = {"accept": "accepted", "correct": "corrected", "escalate": "escalated"}
+
+_BASE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{% block title %}{% endblock %} · narrowtune review</title>
+<style nonce="{{ nonce }}">
+body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
+header{display:flex;gap:1rem;align-items:center;padding:.6rem 1.2rem;background:#1d232a;color:#fff}
+header a{color:#fff;text-decoration:none;font-weight:600}header .who{margin-left:auto}
+header form{margin:0}main{max-width:60rem;margin:1.2rem auto;padding:0 1.2rem}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #e3e6ea;vertical-align:top}
+tr.sel{background:#fff4c2}td.text{max-width:34rem;overflow-wrap:anywhere}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid #e3e6ea;
+padding:.8rem;font:14px/1.4 ui-monospace,monospace}
+.box{background:#fff;border:1px solid #e3e6ea;padding:1rem;margin:1rem 0}
+.row{display:flex;gap:.8rem;flex-wrap:wrap;align-items:end}
+.row form{margin:0;display:flex;gap:.4rem;align-items:end}
+button,select,input{font:inherit;padding:.3rem .6rem}
+.msg{padding:.5rem .8rem;background:#e6f4ea;border:1px solid #b7dfc1}
+.err{padding:.5rem .8rem;background:#fdecea;border:1px solid #f5c2bd}
+.muted{color:#5b6570}kbd{border:1px solid #aab;border-radius:3px;padding:0 .3rem;background:#fff}
+meter{width:10rem}label{display:block}
+</style></head><body>
+<header><a href="/review">narrowtune review</a>
+{% if reviewer %}<span class="who">Signed in as <b id="reviewer">{{ reviewer }}</b></span>
+<form method="post" action="/logout"><button>Sign out</button></form>{% endif %}
+</header><main>
+{% if message %}<p class="msg" role="status">{{ message }}</p>{% endif %}
+{% if error %}<p class="err" role="alert">{{ error }}</p>{% endif %}
+{% block body %}{% endblock %}
+</main>
+{% block script %}{% endblock %}
+</body></html>
+"""
+
+_LOGIN = """{% extends "base" %}{% block title %}Sign in{% endblock %}{% block body %}
+<h1>Sign in to review</h1>
+<form method="post" action="/login" class="box">
+<input type="hidden" name="next" value="{{ next }}">
+<p><label>API key <input name="key" type="password" autocomplete="off" required autofocus
+ size="50"></label></p>
+<p><label>Your name (recorded with every decision)
+<input name="reviewer" required maxlength="200" value="{{ name }}"></label></p>
+<button type="submit">Sign in</button>
+</form>
+<p class="muted">Create a key with <code>narrowtune keys create NAME</code>.</p>
+{% endblock %}"""
+
+_LIST = """{% extends "base" %}{% block title %}Queue{% endblock %}{% block body %}
+<h1>Review queue</h1>
+<form method="get" action="/review" class="box row" id="filters">
+<label>Label <select name="label" id="f-label"><option value="">any</option>
+{% for name in labels %}<option{% if name == label %} selected{% endif %}>{{ name }}</option>
+{% endfor %}</select></label>
+<label>Max confidence <input name="max_confidence" id="f-conf" size="5" inputmode="decimal"
+ value="{{ max_confidence }}" placeholder="1.0"></label>
+<label><input type="checkbox" name="include_escalated" value="1"
+{% if include_escalated %} checked{% endif %}> include escalated</label>
+<button type="submit">Filter</button> <a href="/review">clear</a>
+</form>
+<p class="muted"><span id="count">{{ items|length }}</span> item{{ "" if items|length == 1
+ else "s" }} waiting. Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open.</p>
+{% if items %}<table id="queue"><thead><tr><th>#</th><th>Input</th><th>Model label</th>
+<th>Confidence</th><th>Status</th></tr></thead><tbody>
+{% for item in items %}<tr data-href="{{ item.href }}" id="item-{{ item.id }}">
+<td><a href="{{ item.href }}">{{ item.id }}</a></td><td class="text">{{ item.short }}</td>
+<td class="label">{{ item.label_text }}</td><td>{{ "%.2f"|format(item.confidence) }}</td>
+<td>{{ item.status }}</td></tr>
+{% endfor %}</tbody></table>{% else %}<p class="box">Nothing to review here.</p>{% endif %}
+{% endblock %}
+{% block script %}<script nonce="{{ nonce }}">
+(function () {
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#queue tbody tr"));
+  var at = rows.length ? 0 : -1;
+  function show() {
+    rows.forEach(function (r, i) { r.classList.toggle("sel", i === at); });
+    if (at >= 0) rows[at].scrollIntoView({block: "nearest"});
+  }
+  show();
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var tag = (ev.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "select" || tag === "textarea") return;
+    if (!rows.length) return;
+    if (ev.key === "j") { at = Math.min(at + 1, rows.length - 1); show(); }
+    else if (ev.key === "k") { at = Math.max(at - 1, 0); show(); }
+    else if (ev.key === "Enter") { window.location = rows[at].dataset.href; }
+    else return;
+    ev.preventDefault();
+  });
+})();
+</script>{% endblock %}"""
+
+_ITEM = """{% extends "base" %}{% block title %}Item {{ item.id }}{% endblock %}{% block body %}
+<p><a href="/review{{ qs }}">&larr; queue</a>
+{% if prev_href %}· <a href="{{ prev_href }}" id="prev">previous (k)</a>{% endif %}
+{% if next_href %}· <a href="{{ next_href }}" id="next">next (j)</a>{% endif %}</p>
+<h1>Item {{ item.id }} <small class="muted">{{ item.status }}</small></h1>
+<h2>Input</h2><pre id="input">{{ item.text }}</pre>
+<div class="box"><p>Model says <b id="model-label">{{ item.label_text }}</b>
+with confidence <b id="confidence">{{ "%.3f"|format(item.confidence) }}</b></p>
+<table><thead><tr><th>Label</th><th>Score</th><th></th></tr></thead><tbody>
+{% for name, score in scores %}<tr><td>{{ name }}</td><td>{{ "%.3f"|format(score) }}</td>
+<td><meter min="0" max="1" value="{{ score }}"></meter></td></tr>{% endfor %}
+</tbody></table>
+<p class="muted">Model {{ item.model }} · request {{ item.request_id }} · {{ item.created }}</p>
+</div>
+<div class="box row">
+<form method="post" action="/review/{{ item.id }}" id="accept-form">{{ hidden }}
+<input type="hidden" name="action" value="accept">
+<button type="submit" id="accept">Accept (a)</button></form>
+<form method="post" action="/review/{{ item.id }}" id="correct-form">{{ hidden }}
+<input type="hidden" name="action" value="correct">
+<label>Correct label (c)
+{% if labels %}<select name="label" id="correct-label" required{% if multi_label %} multiple
+{% endif %}>{% if not multi_label %}<option value="">choose…</option>{% endif %}
+{% for name in labels %}<option>{{ name }}</option>{% endfor %}</select>
+{% else %}<input name="label" id="correct-label" required>{% endif %}</label>
+<button type="submit" id="correct">Correct</button></form>
+<form method="post" action="/review/{{ item.id }}" id="escalate-form">{{ hidden }}
+<input type="hidden" name="action" value="escalate">
+<button type="submit" id="escalate"{% if item.status != "open" %} disabled
+ title="already escalated"{% endif %}>Escalate (e)</button></form>
+</div>
+<p class="muted">Keys: <kbd>a</kbd> accept · <kbd>c</kbd> choose the correct label ·
+<kbd>e</kbd> escalate · <kbd>j</kbd>/<kbd>k</kbd> next/previous · <kbd>Esc</kbd> leave a field.</p>
+{% endblock %}
+{% block script %}<script nonce="{{ nonce }}">
+(function () {
+  var next = {{ next_href|tojson }}, prev = {{ prev_href|tojson }};
+  function submit(id) {
+    var button = document.getElementById(id);
+    if (button && !button.disabled) button.form.requestSubmit(button);
+  }
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var tag = (ev.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "select" || tag === "textarea") {
+      if (ev.key === "Escape") ev.target.blur();
+      return;
+    }
+    if (ev.key === "a") submit("accept");
+    else if (ev.key === "e") submit("escalate");
+    else if (ev.key === "c") document.getElementById("correct-label").focus();
+    else if (ev.key === "j" && next) window.location = next;
+    else if (ev.key === "k" && prev) window.location = prev;
+    else return;
+    ev.preventDefault();
+  });
+})();
+</script>{% endblock %}"""
+
+_MISSING = """{% extends "base" %}{% block title %}Not in the queue{% endblock %}
+{% block body %}<h1>Item {{ item_id }} is not in the queue</h1>
+<p>It was already decided, or it never existed. <a href="/review{{ qs }}">Back to the queue</a></p>
+{% endblock %}"""
+
+_ENV = jinja2.Environment(
+    loader=jinja2.DictLoader(
+        {"base": _BASE, "login": _LOGIN, "list": _LIST, "item": _ITEM, "missing": _MISSING}
+    ),
+    autoescape=True,  # every value a user or a model produced is escaped on output
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _label_text(label: Any) -> str:
+    return ", ".join(label) if isinstance(label, list) else str(label)
+
+
+def _filters(label: str, max_confidence: str, include_escalated: bool) -> dict[str, str]:
+    """The non-empty filter values, in the order they appear in URLs."""
+    values = {"label": label, "max_confidence": max_confidence}
+    if include_escalated:
+        values["include_escalated"] = "1"
+    return {k: v for k, v in values.items() if v}
+
+
+def _query(filters: dict[str, str], **extra: str) -> str:
+    values = {**filters, **extra}
+    return "?" + urlencode(values) if values else ""
+
+
+def _parse_confidence(value: str) -> float | None:
+    """The max-confidence filter as a number in [0, 1]; raises ValueError with a message."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"max confidence must be a number from 0 to 1, not {value!r}")
+    return number
+
+
+def _done_message(done: int | None, did: str) -> str | None:
+    """The note after a decision; only words the pages themselves put in the link are shown."""
+    if done is None or did not in DONE_WORDS.values():
+        return None
+    return f"Item {done} {did}."
+
+
+def _safe_next(target: str) -> str:
+    """Only a local review path: a login link must never redirect to another site."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/review"):
+        return "/review"
+    return target
+
+
+def add_review_pages(
+    app: FastAPI,
+    store: Store,
+    labels: list[str],
+    *,
+    multi_label: bool = False,
+) -> None:
+    """Add the review-queue pages to `app`; `labels` are the model's, offered when correcting."""
+    labels = list(labels)
+    known = set(labels)
+
+    def render(
+        request: Request, template: str, status_code: int = 200, **values: Any
+    ) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        values.setdefault("reviewer", None)
+        values.setdefault("message", None)
+        values.setdefault("error", None)
+        html = _ENV.get_template(template).render(nonce=nonce, **values)
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    def signed_in(request: Request) -> str | None:
+        """The reviewer's name when the cookie holds an active key, else None."""
+        reviewer = unquote(request.cookies.get(REVIEWER_COOKIE, "")).strip()
+        if not reviewer or not store.check_key(request.cookies.get(KEY_COOKIE, "")):
+            return None
+        return reviewer
+
+    def to_login(request: Request) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    async def read_form(request: Request) -> dict[str, list[str]]:
+        """An urlencoded form body (parsed here: no python-multipart dependency for 3 fields)."""
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return {}
+        return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+    def same_origin(request: Request) -> bool:
+        """SameSite=Strict already stops cross-site posts; the Origin check is a second lock."""
+        origin = request.headers.get("origin")
+        return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+
+    def queue(
+        label: str | None, max_confidence: float | None, include_escalated: bool
+    ) -> list[dict[str, Any]]:
+        items = store.open_reviews(QUEUE_LIMIT, label, include_escalated=include_escalated)
+        if max_confidence is not None:
+            items = [i for i in items if i["confidence"] <= max_confidence]
+        return items
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, next: str = "/review") -> HTMLResponse:
+        return render(request, "login", next=_safe_next(next), name="")
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await read_form(request)
+        key = (form.get("key") or [""])[0].strip()
+        reviewer = (form.get("reviewer") or [""])[0].strip()
+        target = _safe_next((form.get("next") or ["/review"])[0])
+        error = None
+        if not reviewer or len(reviewer) > MAX_REVIEWER_CHARS:
+            error = f"Give your name (1 to {MAX_REVIEWER_CHARS} characters)."
+        elif not same_origin(request) or not store.check_key(key):
+            error = "That API key is not valid (wrong, or revoked)."
+        if error:  # the key is never echoed back
+            return render(request, "login", 401, next=target, name=reviewer, error=error)
+        response = RedirectResponse(target, status_code=303)
+        secure = request.url.scheme == "https"
+        for name, value in ((KEY_COOKIE, key), (REVIEWER_COOKIE, quote(reviewer, safe=""))):
+            response.set_cookie(
+                name, value, httponly=True, samesite="strict", secure=secure, path="/"
+            )
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(KEY_COOKIE, path="/")
+        response.delete_cookie(REVIEWER_COOKIE, path="/")
+        return response
+
+    @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
+    def review_list(
+        request: Request,
+        label: str = "",
+        max_confidence: str = "",
+        include_escalated: str = "",
+        done: int | None = None,
+        did: str = "",
+    ) -> Response:
+        reviewer = signed_in(request)
+        if reviewer is None:
+            return to_login(request)
+        filters = _filters(label, max_confidence, bool(include_escalated))
+        values: dict[str, Any] = {
+            "reviewer": reviewer,
+            "labels": labels,
+            "label": label,
+            "max_confidence": max_confidence,
+            "include_escalated": bool(include_escalated),
+            "message": _done_message(done, did),
+        }
+        try:
+            limit = _parse_confidence(max_confidence)
+        except ValueError as error:
+            return render(request, "list", 422, items=[], error=str(error), **values)
+        items = queue(label or None, limit, bool(include_escalated))
+        qs = _query(filters)
+        rows = [
+            {
+                **item,
+                "href": f"/review/{item['id']}{qs}",
+                "label_text": _label_text(item["label"]),
+                "short": item["text"] if len(item["text"]) <= 160 else item["text"][:157] + "…",
+            }
+            for item in items
+        ]
+        return render(request, "list", items=rows, **values)
+
+    def neighbours(item_id: int, filters: dict[str, str]) -> tuple[str | None, str | None]:
+        """Links to the previous and next queued items under the same filters (ids ascend)."""
+        try:
+            limit = _parse_confidence(filters.get("max_confidence", ""))
+        except ValueError:
+            limit = None
+        ids = [
+            i["id"]
+            for i in queue(filters.get("label") or None, limit, "include_escalated" in filters)
+        ]
+        qs = _query(filters)
+        before = [i for i in ids if i < item_id]
+        after = [i for i in ids if i > item_id]
+        prev_href = f"/review/{before[-1]}{qs}" if before else None
+        next_href = f"/review/{after[0]}{qs}" if after else None
+        return prev_href, next_href
+
+    def item_page(
+        request: Request,
+        reviewer: str,
+        item_id: int,
+        filters: dict[str, str],
+        status_code: int = 200,
+        error: str | None = None,
+        message: str | None = None,
+    ) -> HTMLResponse:
+        found = store.open_reviews(QUEUE_LIMIT, None, include_escalated=True)
+        item = next((i for i in found if i["id"] == item_id), None)
+        qs = _query(filters)
+        if item is None:
+            return render(
+                request, "missing", 404, reviewer=reviewer, item_id=item_id, qs=qs, error=error
+            )
+        prev_href, next_href = neighbours(item_id, filters)
+        # The filters ride along (prefixed: `label` is the correction's field) so that after a
+        # decision the reviewer lands on the next item of the same filtered queue.
+        hidden = Markup("").join(
+            Markup('<input type="hidden" name="f_{}" value="{}">').format(k, v)
+            for k, v in filters.items()
+        )
+        scores = sorted(item["scores"].items(), key=lambda kv: -kv[1])
+        return render(
+            request,
+            "item",
+            status_code,
+            reviewer=reviewer,
+            item={**item, "label_text": _label_text(item["label"])},
+            scores=scores,
+            labels=labels,
+            multi_label=multi_label,
+            qs=qs,
+            hidden=hidden,
+            prev_href=prev_href,
+            next_href=next_href,
+            error=error,
+            message=message,
+        )
+
+    @app.get("/review/{item_id}", response_class=HTMLResponse, include_in_schema=False)
+    def review_item(
+        request: Request,
+        item_id: int,
+        label: str = "",
+        max_confidence: str = "",
+        include_escalated: str = "",
+        done: int | None = None,
+        did: str = "",
+    ) -> Response:
+        reviewer = signed_in(request)
+        if reviewer is None:
+            return to_login(request)
+        filters = _filters(label, max_confidence, bool(include_escalated))
+        message = _done_message(done, did)
+        return item_page(request, reviewer, item_id, filters, message=message)
+
+    @app.post("/review/{item_id}", include_in_schema=False)
+    async def review_decide(request: Request, item_id: int) -> Response:
+        reviewer = signed_in(request)
+        if reviewer is None or not same_origin(request):
+            return to_login(request)
+        form = await read_form(request)
+        action = (form.get("action") or [""])[0]
+        chosen = [x for x in form.get("label", []) if x]
+        filters = _filters(
+            (form.get("f_label") or [""])[0],
+            (form.get("f_max_confidence") or [""])[0],
+            bool((form.get("f_include_escalated") or [""])[0]),
+        )
+        unknown = [x for x in chosen if known and x not in known]
+        if action not in DONE_WORDS:
+            error = "Choose accept, correct or escalate."
+        elif action == "correct" and not chosen:
+            error = "Choose the correct label before pressing Correct."
+        elif unknown:
+            error = f"{', '.join(unknown)} is not one of the model's labels."
+        else:
+            label: Any = chosen if multi_label else (chosen[0] if chosen else None)
+            try:
+                store.decide(item_id, reviewer, action, label if action == "correct" else None)
+            except ReviewNotFound as exc:
+                return item_page(request, reviewer, item_id, filters, 404, str(exc))
+            except ReviewConflict as exc:
+                return item_page(request, reviewer, item_id, filters, 409, str(exc))
+            except NarrowtuneError as exc:
+                return item_page(request, reviewer, item_id, filters, 422, str(exc))
+            _, next_href = neighbours(item_id, filters)
+            word = DONE_WORDS[action]
+            if next_href is None:
+                target = "/review" + _query(filters, done=str(item_id), did=word)
+            else:
+                sep = "&" if "?" in next_href else "?"
+                target = f"{next_href}{sep}{urlencode({'done': item_id, 'did': word})}"
+            return RedirectResponse(target, status_code=303)
+        return item_page(request, reviewer, item_id, filters, 422, error)
