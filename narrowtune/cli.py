@@ -429,8 +429,8 @@ def serve(
     except NarrowtuneError as exc:
         fail(str(exc))
     console.print(
-        f"serving {target} on http://{host}:{port} (create a key with "
-        "`narrowtune keys create NAME task.yaml`)"
+        f"serving {target} on http://{host}:{port}; review queue at http://{host}:{port}/review "
+        "(create a key with `narrowtune keys create NAME task.yaml`)"
     )
     uvicorn.run(application, host=host, port=port, log_level="info")
 
