@@ -10,9 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,10 +17,10 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-import uvicorn
 from conftest import make_rows, write_csv, write_task
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from live_server import live_server
 
 from narrowtune import api, runs
 from narrowtune.serve import create_app
@@ -81,31 +78,16 @@ def key(store: Store) -> str:
 def server(run_dir: Path, store: Store, key: str) -> Iterator[str]:
     """A real uvicorn server in a thread on loopback, with the queue filled through the API."""
     app = create_app(run_dir, store=store)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    response = httpx.post(
-        f"{url}/v1/predict",
-        json={"texts": [*TEXTS, INJECTION]},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    assert all(p["abstain"] for p in response.json()["predictions"])
-    yield url
-    uv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    assert not thread.is_alive()
+    with live_server(app) as url:
+        response = httpx.post(
+            f"{url}/v1/predict",
+            json={"texts": [*TEXTS, INJECTION]},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        assert all(p["abstain"] for p in response.json()["predictions"])
+        yield url
 
 
 def queued(store: Store, text: str) -> dict:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from conftest import make_rows, write_csv, write_task
 from fastapi.testclient import TestClient
+from live_server import live_server
 
 from narrowtune import api
 from narrowtune.serve import create_app
@@ -46,22 +43,8 @@ def key(store: Store) -> str:
 def server(run_dir: Path, store: Store) -> Iterator[str]:
     """A real uvicorn server in a thread, on a loopback socket the OS picked; stopped after."""
     app = create_app(run_dir, store=store, max_batch=MAX_BATCH, max_text_chars=MAX_CHARS)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    assert not thread.is_alive()
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
