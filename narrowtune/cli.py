@@ -412,6 +412,9 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: DbOption = None,
     max_batch: Annotated[int, typer.Option(help="Most texts in one request (else 413).")] = 256,
+    backend: Annotated[
+        str, typer.Option(help=f"Inference backend: {', '.join(BACKENDS)}.")
+    ] = "torch",
 ) -> None:
     """Serve a run over HTTP: POST /v1/predict (Bearer key), review queue, /metrics, /healthz."""
     import uvicorn
@@ -425,7 +428,9 @@ def serve(
         else:
             task = _load(task_file, None)
             target, store = runs.find_run(task.runs_path, run), _store(task_file, db)
-        application = create_app(Path(target), store=store, max_batch=max_batch)
+        if backend not in BACKENDS:
+            fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+        application = create_app(Path(target), store=store, max_batch=max_batch, backend=backend)
     except NarrowtuneError as exc:
         fail(str(exc))
     console.print(

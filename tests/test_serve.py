@@ -207,3 +207,19 @@ def test_app_also_works_in_process_with_a_task_file(run_dir: Path, tmp_path: Pat
             )
             assert response.status_code == 200
         assert len(store.predictions()) == 1
+
+
+def test_onnx_int8_backend_serves_the_same_labels(run_dir: Path, store: Store, key: str) -> None:
+    from fastapi.testclient import TestClient
+
+    texts = ["where is my parcel 123", "refund my order 77", "cannot log in to account 5"]
+    labels = {}
+    for backend in ("torch", "onnx-int8"):
+        app = create_app(run_dir, store=store, backend=backend)
+        with TestClient(app) as http:
+            response = http.post(
+                "/v1/predict", json={"texts": texts}, headers={"Authorization": f"Bearer {key}"}
+            )
+            assert response.status_code == 200, response.text
+            labels[backend] = [p["label"] for p in response.json()["predictions"]]
+    assert labels["torch"] == labels["onnx-int8"]

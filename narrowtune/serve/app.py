@@ -166,6 +166,7 @@ def create_app(
     store: Store,
     max_batch: int = 256,
     max_text_chars: int = 10_000,
+    backend: str = "torch",
 ) -> FastAPI:
     """An app serving the model of `run_dir` (or a task's newest run), logging to `store`.
 
@@ -175,7 +176,7 @@ def create_app(
     run_dir = resolve_run_dir(run_dir)
     info = runs.read_json(run_dir / runs.RUN_FILE)
     run_id: str = info["run_id"]
-    model = api.load(run_dir)
+    model = api.load(run_dir, backend=backend)  # "onnx-int8": the fast CPU path
     known_labels = set(getattr(getattr(model, "config", None), "labels", None) or [])
     # Predictions are serialized: on a small CPU box torch already uses every core for one
     # batch, and Hugging Face fast tokenizers are not safe to call from two threads at once.
