@@ -122,6 +122,29 @@ HEADLINES = [
         "Audit, 5% flips: whole audit seconds",
         "<= 180",
     ),
+    ("serve_load.json", "errors", "Serve, 10k requests / 100 clients: errors", "0"),
+    ("serve_load.json", "lost_rows", "Serve: acknowledged predictions missing from the store", "0"),
+    (
+        "serve_load.json",
+        "p50_ms",
+        "Serve: p50 latency ms (client side, queueing included)",
+        "report",
+    ),
+    ("serve_load.json", "p95_ms", "Serve: p95 latency ms", "report"),
+    ("serve_load.json", "p99_ms", "Serve: p99 latency ms", "report"),
+    ("serve_load.json", "requests_per_s", "Serve: requests/s", "report"),
+    (
+        "serve_load.json",
+        "overhead_ratio",
+        "Serve: in-process calls/s over served requests/s",
+        "report",
+    ),
+    (
+        "serve_load.json",
+        "restart_missing",
+        "Serve, restart mid-load: acknowledged but missing",
+        "0",
+    ),
 ]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -26,6 +27,8 @@ from narrowtune.store import ReviewConflict, ReviewNotFound, Store
 from narrowtune.task import load_task
 
 NonEmptyText = Annotated[str, Field(min_length=1)]
+# Store ids are signed 64-bit integers; a bigger path id overflowed the driver (500), now 422.
+ItemId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 # Seconds; Prometheus' default buckets, shifted down because a small classifier answers in ms.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -284,7 +287,7 @@ def create_app(
         return store.open_reviews(limit, label, include_escalated=include_escalated)
 
     @app.post("/v1/review/{item_id}", dependencies=authorized)
-    def review_decide(item_id: int, body: DecisionRequest) -> dict[str, Any]:
+    def review_decide(item_id: ItemId, body: DecisionRequest) -> dict[str, Any]:
         if body.action == "correct" and known_labels:
             chosen = [body.label] if isinstance(body.label, str) else list(body.label or [])
             unknown = [x for x in chosen if x not in known_labels]

@@ -1,0 +1,354 @@
+"""Serving under load: 100 concurrent clients against `narrowtune serve`, then a restart mid-load.
+
+    python benchmarks/serve_load.py                          # trains the demo classifier, 1 epoch
+    python benchmarks/serve_load.py --run runs/wallet-support/<id> --requests 10000
+
+The server (`create_app` in a real uvicorn server, own process, SQLite store in a temp dir) and
+the clients (httpx.AsyncClient, one event loop) share the same CPU cores: on a 2-core box they
+compete with each other, which is the real setting of a small self-hosted deployment. Latency is
+measured by the client, so it includes queueing behind the 99 other clients.
+
+Phase 1: `--requests` POST /v1/predict (one text each) from `--concurrency` clients; errors must
+be 0 and the store must hold exactly one row per acknowledged request. The in-process figure is
+`model.predict([text])` on a sample of the same texts (single-text calls), same process layout
+minus HTTP and the store.
+
+Phase 2: the same load against a fresh server; once half of `--restart-requests` are acknowledged
+the server gets SIGTERM, is started again on the same DB file, and the clients carry on. Every
+acknowledged request_id must be in the store, and every open review item that existed when the
+server stopped must still be open after the restart and the rest of the load.
+
+Writes benchmarks/results/serve_load.json (flat keys + command, date, machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "examples" / "wallet_support"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def demo_texts() -> list[str]:
+    with (DEMO / "tickets.csv").open(encoding="utf-8", newline="") as handle:
+        return [row["text"] for row in csv.DictReader(handle)]
+
+
+def train_demo(folder: Path, epochs: int) -> Path:
+    """The bundled wallet-support classifier, trained for `epochs` (a short, real training)."""
+    from narrowtune import api
+    from narrowtune.task import load_task
+
+    task = yaml.safe_load((DEMO / "task.yaml").read_text())
+    task["data"]["train"] = str(DEMO / "tickets.csv")
+    task["runs_dir"] = str(folder / "runs")
+    task.setdefault("train", {})["epochs"] = epochs
+    path = folder / "task.yaml"
+    path.write_text(yaml.safe_dump(task, sort_keys=False))
+    return api.train(load_task(path), evaluate_after=False, force=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(run_dir: str, db: str, port: int, backend: str) -> None:
+    """The server process: the `narrowtune serve` app in uvicorn (SIGTERM: graceful stop)."""
+    import uvicorn
+
+    from narrowtune.serve import create_app
+    from narrowtune.store import Store
+
+    app = create_app(Path(run_dir), store=Store(Path(db)), backend=backend)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def start_server(run_dir: Path, db: Path, port: int, backend: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, __file__, "_serve", str(run_dir), str(db), str(port), backend]
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode} during start-up")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("server did not start within 120 s")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Load:
+    """Shared state of the client tasks: a bounded request counter and what came back."""
+
+    def __init__(self, texts: list[str], total: int, deadline: float) -> None:
+        self.texts, self.total, self.deadline = texts, total, deadline
+        self.issued = 0
+        self.latencies: list[float] = []
+        self.acknowledged: list[str] = []  # request ids of HTTP 200 answers
+        self.abstained: list[str] = []  # request ids whose prediction abstained
+        self.errors: list[str] = []
+        self.paused = asyncio.Event()
+        self.paused.set()
+
+    def next_text(self) -> str | None:
+        if self.issued >= self.total or time.monotonic() > self.deadline:
+            return None
+        self.issued += 1
+        return self.texts[self.issued % len(self.texts)]
+
+
+async def client(http: httpx.AsyncClient, load: Load, *, retry_transport: bool) -> None:
+    text = load.next_text()
+    while text is not None:
+        await load.paused.wait()
+        start = time.perf_counter()
+        try:
+            response = await http.post("/v1/predict", json={"text": text})
+        except httpx.TransportError as error:
+            load.errors.append(f"{type(error).__name__}: {error}")
+            if retry_transport:  # the server is restarting: wait, then send the same text again
+                await asyncio.sleep(0.2)
+            else:
+                text = load.next_text()
+            continue
+        text = load.next_text()
+        elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            load.errors.append(f"HTTP {response.status_code}: {response.text[:200]}")
+            continue
+        body = response.json()
+        load.latencies.append(elapsed)
+        load.acknowledged.append(body["request_id"])
+        if body["predictions"][0]["abstain"]:
+            load.abstained.append(body["request_id"])
+
+
+def http_client(port: int, key: str, concurrency: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=120,
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+    )
+
+
+async def run_load(port: int, key: str, load: Load, concurrency: int) -> float:
+    async with http_client(port, key, concurrency) as http:
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(client(http, load, retry_transport=False) for _ in range(concurrency))
+        )
+        return time.perf_counter() - start
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def stored_request_ids(db: Path) -> list[str]:
+    with sqlite3.connect(db) as connection:
+        return [row[0] for row in connection.execute("SELECT request_id FROM predictions")]
+
+
+def open_review_ids(db: Path) -> set[int]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT id FROM review_items WHERE status = 'open'")
+        return {row[0] for row in rows}
+
+
+def make_key(db: Path, name: str) -> str:
+    from narrowtune.store import Store
+
+    with Store(db) as store:
+        return store.create_key(name)
+
+
+def phase_throughput(args: argparse.Namespace, run_dir: Path, tmp: Path, texts: list[str]) -> dict:
+    db = tmp / "load.db"
+    key = make_key(db, "load")
+    port = free_port()
+    server = start_server(run_dir, db, port, args.backend)
+    try:
+        load = Load(texts, args.requests, time.monotonic() + args.time_limit)
+        wall = asyncio.run(run_load(port, key, load, args.concurrency))
+    finally:
+        stop_server(server)
+    stored = stored_request_ids(db)
+    acknowledged = set(load.acknowledged)
+    ms = [1000 * x for x in load.latencies]
+    return {
+        "requests": load.issued,
+        "concurrency": args.concurrency,
+        "acknowledged": len(load.acknowledged),
+        "errors": len(load.errors),
+        "error_examples": sorted(set(load.errors))[:5],
+        "stored_rows": len(stored),
+        "lost_rows": len(acknowledged - set(stored)),
+        "extra_rows": len(stored) - len(acknowledged),
+        "load_seconds": round(wall, 1),
+        "p50_ms": round(percentile(ms, 0.50), 1),
+        "p95_ms": round(percentile(ms, 0.95), 1),
+        "p99_ms": round(percentile(ms, 0.99), 1),
+        "mean_ms": round(statistics.fmean(ms), 1),
+        "requests_per_s": round(len(load.acknowledged) / wall, 1),
+        "abstained": len(load.abstained),
+    }
+
+
+def phase_in_process(args: argparse.Namespace, run_dir: Path, texts: list[str]) -> dict:
+    from narrowtune import api
+
+    model = api.load(run_dir, backend=args.backend)
+    sample = [texts[(i + 1) % len(texts)] for i in range(args.in_process_sample)]
+    model.predict(sample[:8])  # warm-up, as the server's first requests are
+    start = time.perf_counter()
+    for text in sample:
+        model.predict([text])
+    seconds = time.perf_counter() - start
+    return {
+        "in_process_calls": len(sample),
+        "in_process_per_s": round(len(sample) / seconds, 1),
+        "in_process_ms": round(1000 * seconds / len(sample), 2),
+    }
+
+
+async def run_restart_load(
+    args: argparse.Namespace, run_dir: Path, db: Path, key: str, texts: list[str]
+) -> tuple[Load, dict]:
+    port = free_port()
+    server = start_server(run_dir, db, port, args.backend)
+    load = Load(texts, args.restart_requests, time.monotonic() + args.time_limit)
+    info: dict = {}
+    async with http_client(port, key, args.concurrency) as http:
+        tasks = [
+            asyncio.create_task(client(http, load, retry_transport=True))
+            for _ in range(args.concurrency)
+        ]
+        while len(load.acknowledged) < args.restart_requests // 2 and not all(
+            t.done() for t in tasks
+        ):
+            await asyncio.sleep(0.05)
+        # SIGTERM with requests in flight; uvicorn stops accepting and finishes what it holds.
+        info["restart_acknowledged_before"] = len(load.acknowledged)
+        await asyncio.to_thread(stop_server, server)
+        info["restart_reviews_ids"] = open_review_ids(db)
+        info["restart_acknowledged_at_stop"] = len(load.acknowledged)
+        load.paused.clear()  # clients wait instead of spinning on refused connections
+        errors_before = len(load.errors)
+        restart = time.perf_counter()
+        server = await asyncio.to_thread(start_server, run_dir, db, port, args.backend)
+        info["restart_seconds"] = round(time.perf_counter() - restart, 1)
+        load.paused.set()
+        await asyncio.gather(*tasks)
+        info["restart_errors_during_restart"] = len(load.errors) - errors_before
+    stop_server(server)
+    return load, info
+
+
+def phase_restart(args: argparse.Namespace, run_dir: Path, tmp: Path, texts: list[str]) -> dict:
+    db = tmp / "restart.db"
+    key = make_key(db, "restart")
+    load, info = asyncio.run(run_restart_load(args, run_dir, db, key, texts))
+    stored = set(stored_request_ids(db))
+    before = info.pop("restart_reviews_ids")
+    after = open_review_ids(db)
+    return {
+        "restart_requests": load.issued,
+        "restart_acknowledged": len(load.acknowledged),
+        "restart_missing": len(set(load.acknowledged) - stored),
+        "restart_errors": len(load.errors),
+        "restart_error_examples": sorted(set(load.errors))[:5],
+        "restart_reviews_before": len(before),
+        "restart_reviews_after": len(before & after),
+        "restart_reviews_open_total_after": len(after),
+        "restart_abstained_acknowledged": len(load.abstained),
+        **info,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", type=Path, help="serve this run directory instead of training")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs of the demo training")
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--time-limit", type=float, default=600, help="seconds per load phase")
+    parser.add_argument("--restart-requests", type=int, default=3_000)
+    parser.add_argument("--in-process-sample", type=int, default=2_000)
+    parser.add_argument("--backend", default="torch")
+    args = parser.parse_args()
+
+    texts = demo_texts()
+    with tempfile.TemporaryDirectory(prefix="serve-load-") as folder:
+        tmp = Path(folder)
+        train_seconds = None
+        if args.run is None:
+            start = time.perf_counter()
+            run_dir = train_demo(tmp, args.epochs)
+            train_seconds = round(time.perf_counter() - start, 1)
+        else:
+            run_dir = args.run
+        result: dict[str, object] = {"model_run": run_dir.name, "backend": args.backend}
+        if train_seconds is not None:
+            result["train_seconds"] = train_seconds
+            result["train_epochs"] = args.epochs
+        result.update(phase_throughput(args, run_dir, tmp, texts))
+        print(json.dumps(result, indent=2), flush=True)
+        result.update(phase_in_process(args, run_dir, texts))
+        result["overhead_ratio"] = round(
+            float(result["in_process_per_s"]) / float(result["requests_per_s"]), 2
+        )
+        result.update(phase_restart(args, run_dir, tmp, texts))
+
+    from narrowtune.evaluate import machine_description
+
+    result["cpu_cores"] = os.cpu_count()
+    result["command"] = "python " + " ".join(
+        [str(Path(sys.argv[0]).resolve().relative_to(ROOT)), *sys.argv[1:]]
+    )
+    result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    result["machine"] = machine_description()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "serve_load.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_serve":
+        serve(*sys.argv[2:6])
+    else:
+        main()
