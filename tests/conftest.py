@@ -82,6 +82,19 @@ def write_task(folder: Path, **overrides: object) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run directory of a real tiny model, trained once for every test that only serves it.
+
+    Tests that change a run must copy it first (shutil.copytree)."""
+    from narrowtune import api
+    from narrowtune.task import load_task
+
+    folder = tmp_path_factory.mktemp("tiny-run")
+    write_csv(folder / "data.csv", make_rows(20))
+    return api.train(load_task(write_task(folder, **{"train.epochs": 1})), force=True)
+
+
 @pytest.fixture
 def tiny_task(tmp_path: Path) -> Path:
     """A 3-intent task with 20 examples per intent, ready to train in seconds."""

@@ -12,15 +12,12 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import make_rows, write_csv, write_task
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from narrowtune import api
 from narrowtune.serve import create_app
 from narrowtune.store import Store
-from narrowtune.task import load_task
 
 MAX_EXAMPLES = 100
 
@@ -37,11 +34,8 @@ def key(store: Store) -> str:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, store: Store, key: str) -> Any:
-    folder = tmp_path_factory.mktemp("fuzz")
-    write_csv(folder / "data.csv", make_rows(20))
-    run_dir: Path = api.train(load_task(write_task(folder, **{"train.epochs": 1})), force=True)
-    application = create_app(run_dir, store=store, max_batch=8, max_text_chars=200)
+def app(tiny_run: Path, store: Store, key: str) -> Any:
+    application = create_app(tiny_run, store=store, max_batch=8, max_text_chars=200)
     # A few abstained predictions, so the review routes have real items to decide on.
     with TestClient(application) as http:
         http.post(

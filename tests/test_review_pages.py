@@ -17,16 +17,14 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from conftest import make_rows, write_csv, write_task
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from live_server import live_server
 
-from narrowtune import api, runs
+from narrowtune import runs
 from narrowtune.serve import create_app
 from narrowtune.serve.pages import add_review_pages
 from narrowtune.store import Store
-from narrowtune.task import load_task
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "review-pages"
 CHROMIUM_ARGS = [
@@ -51,10 +49,9 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("review")
-    write_csv(folder / "data.csv", make_rows(20))
-    trained = api.train(load_task(write_task(folder, **{"train.epochs": 1})), force=True)
+def run_dir(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    trained = tmp_path_factory.mktemp("review") / tiny_run.name
+    shutil.copytree(tiny_run, trained)  # changed below: the shared run stays as trained
     # A threshold no confidence reaches: every served prediction abstains and is queued.
     config_path = trained / runs.MODEL_DIR / "classify.json"
     config = json.loads(config_path.read_text())

@@ -8,24 +8,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import make_rows, write_csv, write_task
 from fastapi.testclient import TestClient
 from live_server import live_server
 
-from narrowtune import api
 from narrowtune.serve import create_app
 from narrowtune.store import Store
-from narrowtune.task import load_task
 
 MAX_BATCH = 8
 MAX_CHARS = 200
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("serve")
-    write_csv(folder / "data.csv", make_rows(20))
-    return api.train(load_task(write_task(folder, **{"train.epochs": 1})), force=True)
+def run_dir(tiny_run: Path) -> Path:
+    return tiny_run
 
 
 @pytest.fixture(scope="module")

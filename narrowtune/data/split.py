@@ -115,15 +115,20 @@ def task_splits(
     )
 
 
+def column_options(task: Task) -> dict[str, object]:
+    """The task's column mapping, as keyword arguments for the loaders."""
+    return {
+        "text_column": task.data.text_column,
+        "label_column": task.data.label_column,
+        "multi_label": task.multi_label,
+        "label_separator": task.data.label_separator,
+    }
+
+
 def load_splits(task: Task) -> Splits:
     """Load the task's data files and split them; fails early on unusable data."""
     spec = task.data
-    options = {
-        "text_column": spec.text_column,
-        "label_column": spec.label_column,
-        "multi_label": task.multi_label,
-        "label_separator": spec.label_separator,
-    }
+    options = column_options(task)
     pool = load_examples(task.path(spec.train), **options)
     given_val = load_examples(task.path(spec.validation), **options) if spec.validation else None
     given_test = load_examples(task.path(spec.test), **options) if spec.test else None

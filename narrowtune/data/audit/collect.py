@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from narrowtune.data.audit.findings import Finding
 from narrowtune.data.audit.rows import LoadedRows, load_rows
 from narrowtune.data.load import Example
-from narrowtune.data.split import Splits, task_splits
+from narrowtune.data.split import Splits, column_options, task_splits
 
 if TYPE_CHECKING:
     from narrowtune.task import Task
@@ -50,13 +50,7 @@ class AuditData:
 def collect(task: Task, *, stop_on_error: bool = False) -> AuditData:
     """Load the task's files leniently and split them as training will."""
     spec = task.data
-    options = {
-        "text_column": spec.text_column,
-        "label_column": spec.label_column,
-        "multi_label": task.multi_label,
-        "label_separator": spec.label_separator,
-        "stop_on_error": stop_on_error,
-    }
+    options = {**column_options(task), "stop_on_error": stop_on_error}
     paths = {"train": spec.train, "validation": spec.validation, "test": spec.test}
     files = {
         role: load_rows(task.path(path), role=role, **options)  # type: ignore[arg-type]
