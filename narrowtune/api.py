@@ -231,7 +231,11 @@ def read_inputs(path: Path, text_column: str) -> tuple[list[str], list[dict[str,
 def format_predictions(
     records: Iterable[dict[str, Any]], predictions: Iterable[Any], fmt: str
 ) -> str:
-    """Input records with `label`, `confidence` and `abstain` added, as JSONL or CSV."""
+    """Input records with `label`, `confidence` and `abstain` added, as JSONL or CSV.
+
+    Structured kinds add `output` (JSON, or text), `valid`, `missing` and `problems`; CSV cells
+    hold them as JSON text.
+    """
     rows = []
     for record, pred in zip(records, predictions):
         label = pred.label if isinstance(pred.label, str) else "|".join(pred.label)
@@ -241,6 +245,19 @@ def format_predictions(
             confidence=pred.confidence,
             abstain=pred.abstain,
         )
+        if pred.output is not None or pred.problems or pred.missing or not pred.valid:
+            extra = {
+                "output": pred.output,
+                "valid": pred.valid,
+                "missing": pred.missing,
+                "problems": pred.problems,
+            }
+            if fmt != "jsonl":
+                extra = {
+                    k: v if isinstance(v, str | bool) else json.dumps(v, ensure_ascii=False)
+                    for k, v in extra.items()
+                }
+            out.update(extra)
         rows.append(out)
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

@@ -12,6 +12,8 @@ def _pct(value: float | None) -> str:
 
 
 def model_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] | None) -> str:
+    if task.kind != "classify":
+        return _generic_card(task, info, evaluation)
     model = info.get("model", {})
     lines = [
         f"# {task.name} — narrowtune {task.kind} model",
@@ -64,6 +66,63 @@ def model_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] | No
         "## Intended use and limits",
         "A narrow model for the labels above only. Inputs outside them get a low confidence at "
         "best: route abstentions to a person, and retrain when the data drifts.",
+        "",
+        "## Reproduce",
+        f"`{info.get('command', 'narrowtune train task.yaml')}` with library versions "
+        f"{info['versions']}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _generic_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] | None) -> str:
+    """The card of kinds other than classify: model facts from the run, the summary columns."""
+    from narrowtune.evaluate.columns import cells, summary_columns
+
+    model = info.get("model", {})
+    lines = [
+        f"# {task.name} — narrowtune {task.kind} model",
+        "",
+        task.description or "A narrow model trained with narrowtune.",
+        "",
+        "## Model",
+        f"- Kind: `{task.kind}`; base `{task.model.base}`; seed {info['seed']}; "
+        f"{info['train_seconds']:.0f} s of training",
+        *[f"- {k}: {v}" for k, v in model.items() if not isinstance(v, dict | list)],
+        *[f"- {line}" for line in model.get("card_notes", [])],
+        "- Weights: safetensors only (`model/`); load with `narrowtune.load(path)`.",
+        "",
+        "## Data",
+        f"- Examples: {info['sizes']}",
+        f"- Fingerprints: {info['fingerprints']}",
+        "",
+        "## Evaluation (test split)",
+    ]
+    if evaluation:
+        columns = summary_columns(evaluation)
+        lines += [
+            "",
+            "| system | " + " | ".join(c["header"] for c in columns) + " |",
+            "|---" * (len(columns) + 1) + "|",
+        ]
+        lines += [
+            f"| {s['name']} | " + " | ".join(cells(s, columns)) + " |"
+            for s in evaluation["systems"]
+        ]
+        margin = evaluation.get("margin", {})
+        if margin.get("delta") is not None:
+            lines += [
+                "",
+                f"Margin over the best baseline ({margin['best_baseline']}): "
+                f"{100 * margin['delta']:+.1f} points of {margin['metric']}.",
+            ]
+    else:
+        lines.append("Not evaluated (no test split).")
+    lines += [
+        "",
+        "## Intended use and limits",
+        "A narrow model for this one job. Check its outputs (invalid or low-confidence ones go "
+        "to a person) and retrain when the data drifts.",
         "",
         "## Reproduce",
         f"`{info.get('command', 'narrowtune train task.yaml')}` with library versions "

@@ -78,38 +78,17 @@ def _pct(value: float | None) -> str:
 
 
 def systems_table(evaluation: dict[str, Any]) -> Table:
+    from narrowtune.evaluate.columns import cells, summary_columns
+
     table = Table(
         title=f"{evaluation['task']}: test split ({evaluation['split']['test']} examples)"
     )
-    for column in (
-        "system",
-        "acc %",
-        "macro-F1 %",
-        "ECE",
-        "coverage@target %",
-        "p50 ms",
-        "p95 ms",
-        "texts/s",
-        "train s",
-    ):
-        table.add_column(
-            column, justify="left" if column == "system" else "right", no_wrap=column == "system"
-        )
+    columns = summary_columns(evaluation)
+    table.add_column("system", justify="left", no_wrap=True)
+    for column in columns:
+        table.add_column(column["header"], justify="right")
     for system in evaluation["systems"]:
-        m, lat = system["metrics"], system.get("latency") or {}
-        cov = (m.get("abstention") or {}).get("coverage")
-        train_s = system.get("train_seconds")
-        table.add_row(
-            system["name"],
-            _pct(m["accuracy"]),
-            _pct(m["macro_f1"]),
-            f"{m['ece']:.3f}",
-            _pct(cov),
-            f"{lat.get('p50_ms', float('nan')):.1f}",
-            f"{lat.get('p95_ms', float('nan')):.1f}",
-            f"{lat.get('throughput_per_s', 0):.0f}",
-            "—" if train_s is None else f"{train_s:.0f}",
-        )
+        table.add_row(system["name"], *cells(system, columns))
     return table
 
 
@@ -490,16 +469,16 @@ def list_runs(task_file: TaskArg) -> None:
         task = _load(task_file, None)
     except NarrowtuneError as exc:
         fail(str(exc))
-    table = Table("run", "trained", "train s", "test accuracy")
+    table = Table("run", "trained", "train s", f"test {task.metric}")
     for path in runs.list_runs(task.runs_path):
         info = runs.read_json(path / runs.RUN_FILE)
         metrics = path / runs.METRICS_FILE
-        acc = (
-            runs.read_json(metrics)["systems"][0]["metrics"]["accuracy"]
+        value = (
+            runs.read_json(metrics)["systems"][0]["metrics"].get(task.metric)
             if metrics.is_file()
             else None
         )
-        table.add_row(path.name, info["created"], f"{info['train_seconds']:.0f}", _pct(acc))
+        table.add_row(path.name, info["created"], f"{info['train_seconds']:.0f}", _pct(value))
     out.print(table)
 
 

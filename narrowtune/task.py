@@ -10,8 +10,18 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from narrowtune.errors import NarrowtuneError
+from narrowtune.extract.spec import ExtractSpec
+from narrowtune.generate.spec import GenerateSpec
 
 DEFAULT_BASE = "all-MiniLM-L6-v2"
+
+
+# Primary metrics each kind can report; the first is its default.
+METRICS: dict[str, tuple[str, ...]] = {
+    "classify": ("accuracy", "macro_f1", "micro_f1"),
+    "extract": ("field_f1", "span_f1", "exact_match", "intent_accuracy"),
+    "generate": ("contract_rate", "chrf", "rouge_l"),
+}
 
 
 class TaskError(NarrowtuneError):
@@ -36,6 +46,17 @@ class DataSpec(_Strict):
     label_column: str = "label"
     label_separator: str = Field(
         default="|", description="Separator for several labels in one CSV cell (multi-label)."
+    )
+    target_column: str | None = Field(
+        default=None,
+        description="extract: the JSON output column (default 'output'); "
+        "generate: the completion column (default 'completion').",
+    )
+    spans_column: str = Field(
+        default="spans", description="extract: optional column of character spans per field."
+    )
+    messages_column: str = Field(
+        default="messages", description="generate: chat messages column (instead of prompt)."
     )
 
 
@@ -83,8 +104,10 @@ class AbstainSpec(_Strict):
 class Task(_Strict):
     """Everything a command needs to know about one narrow job."""
 
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    kind: Literal["classify"] = "classify"
+    kind: Literal["classify", "extract", "generate"] = "classify"
     description: str = ""
     data: DataSpec
     labels: dict[str, str] | None = Field(
@@ -92,10 +115,22 @@ class Task(_Strict):
         description="Label names, optionally with a description each (used by zero-shot).",
     )
     multi_label: bool = False
+    output_schema: dict[str, Any] | str | None = Field(
+        default=None,
+        alias="schema",
+        description="extract: JSON Schema of the output (inline, a .json file, or a dotted path "
+        "to a pydantic model).",
+    )
+    extract: ExtractSpec = Field(default_factory=ExtractSpec)
+    generate: GenerateSpec = Field(default_factory=GenerateSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
     split: SplitSpec = Field(default_factory=SplitSpec)
-    metric: Literal["accuracy", "macro_f1", "micro_f1"] = "accuracy"
+    metric: str = Field(
+        default="accuracy",
+        description="Primary metric: classify accuracy|macro_f1|micro_f1; extract "
+        "field_f1|span_f1|exact_match|intent_accuracy; generate contract_rate|chrf|rouge_l.",
+    )
     target: float | None = Field(default=None, ge=0, le=1)
     abstain: AbstainSpec = Field(default_factory=AbstainSpec)
     seed: int = 13
@@ -113,8 +148,24 @@ class Task(_Strict):
 
     @model_validator(mode="after")
     def _metric_fits_kind(self) -> Task:
+        known = METRICS[self.kind]
+        if "metric" not in self.model_fields_set and self.metric not in known:
+            object.__setattr__(self, "metric", known[0])  # the kind's default metric
+        if self.metric not in known:
+            raise ValueError(
+                f"metric '{self.metric}' is not one of kind '{self.kind}': {', '.join(known)}"
+            )
         if self.metric == "micro_f1" and not self.multi_label:
             raise ValueError("metric 'micro_f1' is for multi_label tasks; use 'accuracy'")
+        if self.kind == "extract":
+            from narrowtune.extract.schema import SchemaProblem, resolve_schema
+
+            try:
+                resolve_schema(self.output_schema, self.base_dir)
+            except SchemaProblem as exc:
+                raise ValueError(str(exc)) from None
+        elif self.output_schema is not None:
+            raise ValueError(f"`schema` is for kind 'extract', not '{self.kind}'")
         return self
 
     def path(self, relative: str) -> Path:
@@ -128,7 +179,7 @@ class Task(_Strict):
 
     def resolved(self) -> dict[str, Any]:
         """The task as plain data, every default filled in (written to each run)."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)
 
 
 def _parse_scalar(text: str) -> Any:

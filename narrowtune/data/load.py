@@ -6,7 +6,7 @@ import csv
 import difflib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,17 @@ class DataError(NarrowtuneError):
 
 @dataclass(frozen=True)
 class Example:
-    """One input text and its label names (empty when unlabeled)."""
+    """One input text, its label names (empty when unlabeled) and a kind-specific target.
+
+    `target` carries what non-classify kinds learn: the JSON (and spans) for `extract`, the
+    completion or chat messages for `generate`. Classify leaves it `None`.
+    """
 
     text: str
     labels: tuple[str, ...] = ()
     source: str = ""
     row: int = 0  # 1-based: data row for CSV/Parquet, line number for JSONL
+    target: Any = field(default=None, compare=False)
 
     @property
     def label(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import random
 from collections import Counter, defaultdict
@@ -30,10 +31,13 @@ class Splits:
 
 
 def fingerprint(examples: list[Example]) -> str:
-    """A content hash of texts and labels, independent of file names and row numbers."""
+    """A content hash of texts, labels and targets, independent of file names and row numbers."""
     digest = hashlib.sha256()
     for ex in examples:
-        digest.update(json.dumps([ex.text, list(ex.labels)], ensure_ascii=False).encode())
+        item: list[object] = [ex.text, list(ex.labels)]
+        if ex.target is not None:
+            item.append(ex.target)
+        digest.update(json.dumps(item, ensure_ascii=False, sort_keys=True).encode())
         digest.update(b"\n")
     return digest.hexdigest()[:16]
 
@@ -115,11 +119,21 @@ def task_splits(
     )
 
 
+# Kinds whose examples carry more than text + labels read their files with their own reader:
+# a light module (no torch) with `read_examples(task, path) -> list[Example]`.
+READERS = {"extract": "narrowtune.extract.data", "generate": "narrowtune.generate.data"}
+
+
+def has_labels(task: Task) -> bool:
+    """Whether the task's examples carry labels (classify, or extract with an intent)."""
+    return task.kind == "classify" or (task.kind == "extract" and task.extract.intent)
+
+
 def column_options(task: Task) -> dict[str, object]:
-    """The task's column mapping, as keyword arguments for the loaders."""
+    """The task's column mapping, as keyword arguments for the text + label loaders."""
     return {
         "text_column": task.data.text_column,
-        "label_column": task.data.label_column,
+        "label_column": task.data.label_column if has_labels(task) else None,
         "multi_label": task.multi_label,
         "label_separator": task.data.label_separator,
     }
@@ -128,13 +142,23 @@ def column_options(task: Task) -> dict[str, object]:
 def load_splits(task: Task) -> Splits:
     """Load the task's data files and split them; fails early on unusable data."""
     spec = task.data
-    options = column_options(task)
-    pool = load_examples(task.path(spec.train), **options)
-    given_val = load_examples(task.path(spec.validation), **options) if spec.validation else None
-    given_test = load_examples(task.path(spec.test), **options) if spec.test else None
+    if task.kind in READERS:
+        reader = importlib.import_module(READERS[task.kind]).read_examples
+
+        def read(path: str) -> list[Example]:
+            return reader(task, task.path(path))
+    else:
+        options = column_options(task)
+
+        def read(path: str) -> list[Example]:
+            return load_examples(task.path(path), **options)  # type: ignore[arg-type]
+
+    pool = read(spec.train)
+    given_val = read(spec.validation) if spec.validation else None
+    given_test = read(spec.test) if spec.test else None
     splits = task_splits(task, pool, given_val, given_test)
-    declared = list(task.labels) if task.labels else None
-    _check_labels(splits, declared)
+    if has_labels(task):
+        _check_labels(splits, list(task.labels) if task.labels else None)
     if not splits.validation:
         raise DataError(
             "no validation examples: give data.validation or set split.validation > 0 "

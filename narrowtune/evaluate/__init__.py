@@ -89,6 +89,18 @@ def evaluate_model(
     test = splits.test
     if not test:
         raise ValueError("the test split is empty: give data.test or set split.test > 0")
+    if task.kind != "classify":  # each other kind scores itself (same evaluation shape)
+        from narrowtune.kinds import get_kind
+
+        return get_kind(task.kind).evaluate(  # type: ignore[attr-defined]
+            task,
+            model,
+            splits,
+            baselines=baselines,
+            latency=latency,
+            train_seconds=train_seconds,
+            progress=progress,
+        )
     config = model.config  # type: ignore[attr-defined]
     labels: list[str] = config.labels
     multi = config.multi_label

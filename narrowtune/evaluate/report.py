@@ -23,7 +23,18 @@ if TYPE_CHECKING:
 __all__ = ["render_report", "write_report"]
 
 DASH = "—"
-METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "micro_f1": "micro-F1"}
+METRIC_NAMES = {
+    "accuracy": "accuracy",
+    "macro_f1": "macro-F1",
+    "micro_f1": "micro-F1",
+    "field_f1": "field F1",
+    "span_f1": "span F1",
+    "exact_match": "document exact match",
+    "intent_accuracy": "intent accuracy",
+    "contract_rate": "contract compliance",
+    "chrf": "chrF",
+    "rouge_l": "ROUGE-L",
+}
 # Fine-tuned model in a strong colour; baselines muted and with distinct dashes so the plot
 # still reads when printed in black and white.
 FINE_TUNED_COLOR = "#1f5fbf"
@@ -90,6 +101,8 @@ def render_report(evaluation: dict[str, Any]) -> str:
     systems = list(evaluation.get("systems") or [])
     fine_tuned = _fine_tuned(systems)
     multi_label = bool(evaluation.get("multi_label"))
+    if evaluation.get("kind") not in (None, "classify"):
+        return _page(task, _generic_sections(evaluation, systems, fine_tuned))
     sections = [
         ("header", None, _header(evaluation)),
         ("headline", "Headline", _headline(evaluation, systems, fine_tuned)),
@@ -106,7 +119,40 @@ def render_report(evaluation: dict[str, Any]) -> str:
     if evaluation.get("audit_html"):
         # Produced and escaped by the audit module; inserting it as-is is the contract.
         sections.append(("audit", "Data audit", str(evaluation["audit_html"])))
+    return _page(task, sections)
 
+
+def _generic_sections(
+    evaluation: dict[str, Any], systems: list[dict], fine_tuned: dict | None
+) -> list[tuple[str, str | None, str]]:
+    """Kinds other than classify: their summary columns, then the sections they rendered."""
+    from narrowtune.evaluate.columns import cells, summary_columns
+
+    columns = summary_columns(evaluation)
+    head = "".join(f'<th class="num">{escape(c["header"])}</th>' for c in columns)
+    rows = "\n".join(
+        f"<tr><td>{escape(str(s.get('name')))}</td><td>{escape(str(s.get('role', '')))}</td>"
+        + "".join(f'<td class="num">{escape(v)}</td>' for v in cells(s, columns))
+        + "</tr>"
+        for s in systems
+    )
+    table = (
+        f'<div class="scroll"><table>\n<thead><tr><th>System</th><th>Role</th>{head}</tr></thead>'
+        f"\n<tbody>\n{rows}\n</tbody></table></div>"
+    )
+    sections: list[tuple[str, str | None, str]] = [
+        ("header", None, _header(evaluation)),
+        ("headline", "Headline", _headline(evaluation, systems, fine_tuned)),
+        ("systems", "All systems, same test split", table),
+    ]
+    # Rendered and escaped by the kind's own evaluate(); inserting it as-is is the contract.
+    sections += [(str(a), str(t), str(h)) for a, t, h in evaluation.get("sections") or []]
+    if evaluation.get("audit_html"):
+        sections.append(("audit", "Data audit", str(evaluation["audit_html"])))
+    return sections
+
+
+def _page(task: str, sections: list[tuple[str, str | None, str]]) -> str:
     nav = " ".join(
         f'<a href="#{anchor}">{escape(title)}</a>' for anchor, title, _ in sections if title
     )

@@ -6,9 +6,13 @@ import importlib
 from typing import cast
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.kinds.base import Kind, Model, Prediction
+from narrowtune.kinds.base import Generation, GenerativeModel, Kind, Model, Prediction
 
-MODULES = {"classify": "narrowtune.kinds.classify"}
+MODULES = {
+    "classify": "narrowtune.kinds.classify",
+    "extract": "narrowtune.kinds.extract",
+    "generate": "narrowtune.kinds.generate",
+}
 
 
 def get_kind(name: str) -> Kind:
@@ -18,4 +22,4 @@ def get_kind(name: str) -> Kind:
     return cast(Kind, importlib.import_module(MODULES[name]))
 
 
-__all__ = ["MODULES", "Kind", "Model", "Prediction", "get_kind"]
+__all__ = ["MODULES", "Generation", "GenerativeModel", "Kind", "Model", "Prediction", "get_kind"]

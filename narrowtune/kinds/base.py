@@ -17,12 +17,25 @@ ProgressFn = Callable[[str, int, int], None]
 
 @dataclass
 class Prediction:
-    """One output: label name(s), a calibrated confidence, and whether a human should decide."""
+    """One output: label name(s) and/or a structured output, a calibrated confidence, and
+    whether a human should decide.
+
+    - classify: `label` (name or names), `scores` per label; `output` is None.
+    - extract: `output` is the JSON object (always valid against the task's schema), `missing`
+      the required fields that could not be filled, `scores` the confidence per field, `label`
+      the intent when the task has one (else "").
+    - generate: `output` is the text; `valid` says whether it met the task's contract and
+      `problems` says why not.
+    """
 
     label: str | list[str]
     confidence: float
     abstain: bool
     scores: dict[str, float] = field(default_factory=dict)
+    output: Any = None
+    valid: bool = True
+    missing: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,8 +52,42 @@ class Model(Protocol):
     def save(self, directory: Path) -> None: ...
 
 
+@dataclass
+class Generation:
+    """One generated reply from a generative model (kind `generate`)."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # "stop" | "length"
+    valid: bool = True
+    problems: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class GenerativeModel(Model, Protocol):
+    """A Model that also answers chat messages (serves `/v1/chat/completions`)."""
+
+    def chat(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        max_new_tokens: int | None = None,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> Generation: ...
+
+
 class Kind(Protocol):
-    """A kind module: `train`, `load` and the Model it returns."""
+    """A kind module: `train`, `load` and the Model it returns.
+
+    Kinds other than classify also define
+    `evaluate(task, model, splits, *, baselines, latency, train_seconds, progress) -> dict`,
+    returning the evaluation in the shared shape (`task`, `kind`, `created`, `machine`, `split`,
+    `primary_metric`, `systems` [{name, role, metrics, latency, train_seconds}], `margin`), plus
+    `columns` ([{key, header, format: pct|num|ms|int}] for the summary tables) and `sections`
+    ([[anchor, title, html]] extra report sections; the kind escapes its own HTML).
+    """
 
     def train(
         self,

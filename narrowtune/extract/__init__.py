@@ -1,0 +1,1 @@
+"""Light helpers of the `extract` kind (schema, normalisers, metrics): no torch imports here."""
