@@ -73,6 +73,8 @@ LOAD_FINDINGS = ("unreadable_file", "malformed_rows", "empty_texts", "missing_la
 NEEDS_EMBEDDINGS = frozenset({"label_issues", "outliers"})
 NEEDS_NEAR = frozenset({"near_duplicates", "conflicting_labels", "leakage"})
 TRAIN_SPLIT_ONLY = frozenset({"class_balance"})  # judged on what the model learns from
+# Checks about labels: skipped for tasks whose rows carry none (generate, extract w/o intent).
+LABEL_CHECKS = frozenset({"conflicting_labels", "label_issues", "class_balance"})
 
 
 class AuditError(NarrowtuneError):
@@ -140,8 +142,15 @@ def audit(
     `stop_on_error=True` raises `DataError` at the first bad row instead of reporting it.
     `embedding_cache` (text -> vector) lets a caller reuse embeddings across calls.
     """
+    from narrowtune.data.split import has_labels
+    from narrowtune.task import DEFAULT_BASE
+
     start = time.perf_counter()
     names = _resolve_checks(checks, fast)
+    if not has_labels(task):
+        names = [name for name in names if name not in LABEL_CHECKS]
+    # Text checks embed with an encoder: the task's own, or the default one for generative kinds.
+    encoder_base = DEFAULT_BASE if task.kind == "generate" else task.model.base
     if progress:
         progress("load", 0, 1)
     data = collect(task, stop_on_error=stop_on_error)
@@ -180,7 +189,7 @@ def audit(
             began = time.perf_counter()
             shared["embeddings"] = embed(
                 texts,
-                base=task.model.base,
+                base=encoder_base,
                 max_length=task.model.max_length,
                 cache=embedding_cache,
                 progress=progress,

@@ -196,6 +196,16 @@ def _atomic_write_lines(path: Path, lines: Iterable[dict[str, Any]]) -> None:
         raise
 
 
+def _classify_only(task: Task, what: str) -> None:
+    # Rows of other kinds carry targets (JSON, completions) this cleaner does not rewrite;
+    # refusing is better than writing a copy that silently drops them.
+    if task.kind != "classify":
+        raise DataError(
+            f"{what} works on classify tasks; kind '{task.kind}' rows carry targets it would "
+            "not keep. Fix the rows the audit names in the data file itself."
+        )
+
+
 def review_path(out: Path) -> Path:
     return out.with_name(out.stem + ".review.jsonl")
 
@@ -207,6 +217,7 @@ def write_fixed(task: Task, report: AuditReport, out: Path) -> dict[str, Any]:
     Only the training file is rewritten; separate validation/test files stay as they are, and
     training rows duplicating one of their rows are dropped.
     """
+    _classify_only(task, "--fix")
     out = Path(out)
     review = review_path(out)
     inputs = {
@@ -264,6 +275,7 @@ def measure_impact(
     label. Cleaned training split: `plan_fixes` with the validation and test rows held out
     (so training copies of test rows are dropped). `l2=0.1` is C=10, as in the eval baseline.
     """
+    _classify_only(task, "--impact")
     from narrowtune.data.audit import embed
     from narrowtune.data.audit.probe import fit_softmax
 
