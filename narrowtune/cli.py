@@ -166,6 +166,8 @@ def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: str) -> N
     out.print(margin_line(evaluation))
     for warning in evaluation.get("warnings", []):
         console.print(f"[yellow]warning:[/] {warning}")
+    for note in evaluation.get("notes", []):
+        console.print(f"note: {note}")
     out.print(f"report: [bold]{run_dir / 'report.html'}[/]")
 
 

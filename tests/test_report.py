@@ -368,3 +368,56 @@ def test_confusion_matrix_scales_to_many_labels(evaluation):
     assert width_pt > 1000  # figure grew with the label count
     assert "intent_79_with_a_longish_na…" in confusion
     assert "rotate(-90" in confusion  # x tick labels are vertical
+
+
+def test_llm_baseline_without_confidence_renders(evaluation: dict[str, Any]) -> None:
+    llm = _system("prompted LLM (gemma)", "baseline", 0.62, abstention=False)
+    llm["metrics"].update(ece=None, abstention=None, coverage_curve=None, reliability=None)
+    llm["latency"] = {"p50_ms": 812.0, "p95_ms": 1500.0, "throughput_per_s": 1.2}
+    evaluation["systems"].append(llm)
+    evaluation["notes"] = []
+    page = render_report(evaluation)
+    assert "prompted LLM (gemma)" in page
+    assert "62.0" in page
+
+
+def test_other_kinds_render_their_columns_and_sections() -> None:
+    system = {
+        "name": "fine-tuned extractor",
+        "role": "fine-tuned",
+        "metrics": {"field_f1": 0.913, "schema_validity": 1.0},
+        "latency": {"p50_ms": 14.2},
+        "train_seconds": 61.0,
+    }
+    baseline = {
+        "name": "gazetteer <b>",
+        "role": "baseline",
+        "metrics": {"field_f1": 0.55, "schema_validity": 1.0},
+    }
+    page = render_report(
+        {
+            "task": "dao",
+            "kind": "extract",
+            "primary_metric": "field_f1",
+            "split": {"train": 10, "validation": 2, "test": 4, "name": "test"},
+            "systems": [system, baseline],
+            "margin": {
+                "metric": "field_f1",
+                "fine_tuned": 0.913,
+                "best_baseline": "gazetteer <b>",
+                "best_baseline_value": 0.55,
+                "delta": 0.363,
+            },
+            "columns": [
+                {"key": "field_f1", "header": "field F1 %", "format": "pct"},
+                {"key": "schema_validity", "header": "valid %", "format": "pct"},
+                {"key": "latency.p50_ms", "header": "p50 ms", "format": "ms"},
+            ],
+            "sections": [["per-field", "Per field", "<table><tr><td>title</td></tr></table>"]],
+        }
+    )
+    assert "field F1 %" in page and "91.3" in page and "14.2" in page
+    assert "gazetteer &lt;b&gt;" in page  # system names are escaped
+    assert '<section id="per-field">' in page
+    assert "36.3 points ABOVE" in page
+    assert "Confusion matrix" not in page  # classify-only sections stay out

@@ -129,8 +129,16 @@ def evaluate_model(
         }
     ]
 
+    notes: list[str] = []
     if baselines:
         systems.extend(_baseline_systems(task, splits, labels, multi, progress, latency))
+        llm_system = _llm_system(task, test, labels, multi)
+        if llm_system is None:
+            from narrowtune.evaluate.llm import SKIPPED
+
+            notes.append(SKIPPED)
+        else:
+            systems.append(llm_system)
 
     primary = task.metric
     fine = systems[0]["metrics"][primary]
@@ -155,8 +163,44 @@ def evaluate_model(
             "delta": fine - best["metrics"][primary] if best else None,
         },
         "errors": _errors(predictions, test),
+        "notes": notes,
     }
     return evaluation
+
+
+def _llm_system(
+    task: Task, test: list[Example], labels: list[str], multi: bool
+) -> dict[str, Any] | None:
+    """The prompted-LLM baseline when an endpoint is configured (see narrowtune.evaluate.llm)."""
+    from narrowtune.evaluate.llm import Endpoint, classify_baseline
+
+    endpoint = Endpoint.from_env()
+    if endpoint is None:
+        return None
+    descriptions = {name: (task.labels or {}).get(name, "") for name in labels}
+    model, predicted, seconds = classify_baseline(endpoint, descriptions, test, multi_label=multi)
+    metrics = classification_metrics(
+        [ex.labels for ex in test],
+        predicted,
+        [1.0] * len(predicted),
+        labels=labels,
+        multi_label=multi,
+    )
+    # A prompted LLM gives no calibrated confidence: no ECE, no coverage curve to compare.
+    metrics.update(ece=None, abstention=None, coverage_curve=None)
+    ordered = sorted(seconds)
+    return {
+        "name": f"prompted LLM ({model})",
+        "role": "baseline",
+        "description": f"zero-shot prompt listing the labels, via {endpoint.base_url}",
+        "train_seconds": 0.0,
+        "metrics": metrics,
+        "latency": {
+            "p50_ms": 1000 * ordered[len(ordered) // 2],
+            "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "throughput_per_s": len(seconds) / sum(seconds) if sum(seconds) else None,
+        },
+    }
 
 
 def _baseline_systems(
