@@ -108,7 +108,7 @@ def margin_line(evaluation: dict[str, Any]) -> str:
 @app.command()
 def init(
     name: Annotated[str, typer.Argument(help="Task name; also the folder created.")],
-    kind: Annotated[str, typer.Option(help="Kind of task.")] = "classify",
+    kind: Annotated[str, typer.Option(help="classify, extract or generate.")] = "classify",
     directory: Annotated[Path | None, typer.Option(help="Where to create it.")] = None,
 ) -> None:
     """Scaffold a task folder: task.yaml and a small example data file to replace."""
@@ -118,10 +118,8 @@ def init(
         folder = scaffold(name, kind=kind, directory=directory or Path(name))
     except NarrowtuneError as exc:
         fail(str(exc))
-    out.print(
-        f"created {folder}/task.yaml and {folder}/data.csv — edit them, then run "
-        f"`narrowtune train {folder}/task.yaml`"
-    )
+    files = ", ".join(sorted(p.name for p in folder.iterdir()))
+    out.print(f"created {folder}/ ({files}) — edit them, then run `narrowtune train {folder}`")
 
 
 @app.command()

@@ -162,6 +162,28 @@ def test_init_scaffold_then_refuses_overwrite(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not empty" in result.output
 
 
+@pytest.mark.parametrize("kind", ["extract", "generate"])
+def test_init_other_kinds_writes_data_that_loads(tmp_path: Path, kind: str) -> None:
+    folder = tmp_path / kind
+    result = runner.invoke(app, ["init", "starter", "--kind", kind, "--directory", str(folder)])
+    assert result.exit_code == 0, result.output
+    task = load_task(folder)
+    assert task.kind == kind
+    rows = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+    assert len(rows) == 24
+    if kind == "extract":
+        for row in rows:  # the starter's spans point at the values they claim
+            for field, spans in row["spans"].items():
+                (start, end), value = spans[0], row["output"][field]
+                surface = row["text"][start:end]
+                if field == "amount":
+                    assert float(surface.replace(",", "")) == value
+                else:
+                    assert surface == value
+    result = runner.invoke(app, ["init", "x", "--kind", "tool", "--directory", str(tmp_path / "y")])
+    assert result.exit_code == 2 and "unknown kind 'tool'" in result.output
+
+
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     for command in (
