@@ -2,6 +2,7 @@
 
     python benchmarks/serve_load.py                          # trains the demo classifier, 1 epoch
     python benchmarks/serve_load.py --run runs/wallet-support/<id> --requests 10000
+    python benchmarks/serve_load.py --batch-wait-ms 5 --name serve_load_batched   # micro-batching
 
 The server (`create_app` in a real uvicorn server, own process, SQLite store in a temp dir) and
 the clients (httpx.AsyncClient, one event loop) share the same CPU cores: on a 2-core box they
@@ -18,7 +19,10 @@ the server gets SIGTERM, is started again on the same DB file, and the clients c
 acknowledged request_id must be in the store, and every open review item that existed when the
 server stopped must still be open after the restart and the rest of the load.
 
-Writes benchmarks/results/serve_load.json (flat keys + command, date, machine).
+`--batch-wait-ms` > 0 turns on the server's cross-request micro-batcher (concurrent requests
+share one model call; see narrowtune/serve/batching.py).
+
+Writes benchmarks/results/<--name, default serve_load>.json (flat keys + command, date, machine).
 """
 
 from __future__ import annotations
@@ -72,20 +76,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(run_dir: str, db: str, port: int, backend: str) -> None:
+def serve(run_dir: str, db: str, port: str, backend: str, batch_wait_ms: str = "0") -> None:
     """The server process: the `narrowtune serve` app in uvicorn (SIGTERM: graceful stop)."""
     import uvicorn
 
     from narrowtune.serve import create_app
     from narrowtune.store import Store
 
-    app = create_app(Path(run_dir), store=Store(Path(db)), backend=backend)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    app = create_app(
+        Path(run_dir),
+        store=Store(Path(db)),
+        backend=backend,
+        batch_wait_ms=float(batch_wait_ms),
+    )
+    uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
 
 
-def start_server(run_dir: Path, db: Path, port: int, backend: str) -> subprocess.Popen[bytes]:
+def start_server(
+    run_dir: Path, db: Path, port: int, backend: str, batch_wait_ms: float = 0.0
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, __file__, "_serve", str(run_dir), str(db), str(port), backend]
+        [
+            sys.executable,
+            __file__,
+            "_serve",
+            str(run_dir),
+            str(db),
+            str(port),
+            backend,
+            str(batch_wait_ms),
+        ]
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -201,7 +221,7 @@ def phase_throughput(args: argparse.Namespace, run_dir: Path, tmp: Path, texts: 
     db = tmp / "load.db"
     key = make_key(db, "load")
     port = free_port()
-    server = start_server(run_dir, db, port, args.backend)
+    server = start_server(run_dir, db, port, args.backend, args.batch_wait_ms)
     try:
         load = Load(texts, args.requests, time.monotonic() + args.time_limit)
         wall = asyncio.run(run_load(port, key, load, args.concurrency))
@@ -250,7 +270,7 @@ async def run_restart_load(
     args: argparse.Namespace, run_dir: Path, db: Path, key: str, texts: list[str]
 ) -> tuple[Load, dict]:
     port = free_port()
-    server = start_server(run_dir, db, port, args.backend)
+    server = start_server(run_dir, db, port, args.backend, args.batch_wait_ms)
     load = Load(texts, args.restart_requests, time.monotonic() + args.time_limit)
     info: dict = {}
     async with http_client(port, key, args.concurrency) as http:
@@ -270,7 +290,9 @@ async def run_restart_load(
         load.paused.clear()  # clients wait instead of spinning on refused connections
         errors_before = len(load.errors)
         restart = time.perf_counter()
-        server = await asyncio.to_thread(start_server, run_dir, db, port, args.backend)
+        server = await asyncio.to_thread(
+            start_server, run_dir, db, port, args.backend, args.batch_wait_ms
+        )
         info["restart_seconds"] = round(time.perf_counter() - restart, 1)
         load.paused.set()
         await asyncio.gather(*tasks)
@@ -310,6 +332,10 @@ def main() -> None:
     parser.add_argument("--restart-requests", type=int, default=3_000)
     parser.add_argument("--in-process-sample", type=int, default=2_000)
     parser.add_argument("--backend", default="torch")
+    parser.add_argument(
+        "--batch-wait-ms", type=float, default=0.0, help="server micro-batching wait (0: off)"
+    )
+    parser.add_argument("--name", default="serve_load", help="results file name (no .json)")
     args = parser.parse_args()
 
     texts = demo_texts()
@@ -322,7 +348,11 @@ def main() -> None:
             train_seconds = round(time.perf_counter() - start, 1)
         else:
             run_dir = args.run
-        result: dict[str, object] = {"model_run": run_dir.name, "backend": args.backend}
+        result: dict[str, object] = {
+            "model_run": run_dir.name,
+            "backend": args.backend,
+            "batch_wait_ms": args.batch_wait_ms,
+        }
         if train_seconds is not None:
             result["train_seconds"] = train_seconds
             result["train_epochs"] = args.epochs
@@ -343,12 +373,12 @@ def main() -> None:
     result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     result["machine"] = machine_description()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "serve_load.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_serve":
-        serve(*sys.argv[2:6])
+        serve(*sys.argv[2:7])
     else:
         main()

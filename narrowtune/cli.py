@@ -385,8 +385,17 @@ def feedback_export(
 
 @app.command()
 def serve(
-    task_file: Annotated[Path, typer.Argument(help="Task file (newest run) or a run directory.")],
-    run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
+    targets: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Task files (served at their newest run, followed by reloads) or run "
+            "directories (pinned); several serve several models, each addressed by its task name.",
+            show_default=False,
+        ),
+    ],
+    run: Annotated[
+        str | None, typer.Option(help="Run id or path for a single task file (pins it).")
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: DbOption = None,
@@ -394,29 +403,97 @@ def serve(
     backend: Annotated[
         str, typer.Option(help=f"Inference backend: {', '.join(BACKENDS)}.")
     ] = "torch",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each loads every model).")
+    ] = 1,
+    reload_interval: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Check task files' runs folders every this many seconds and swap in a newer "
+            "run without dropping requests (0: only on POST /v1/admin/reload).",
+        ),
+    ] = 0.0,
+    batch_wait_ms: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Group concurrent /v1/predict calls to one model into one model call, waiting "
+            "at most this many ms for company (0: off).",
+        ),
+    ] = 0.0,
 ) -> None:
-    """Serve a run over HTTP: POST /v1/predict (Bearer key), review queue, /metrics, /healthz."""
+    """Serve models over HTTP: /v1/predict, /v1/chat/completions (generative models),
+    /v1/models, /v1/admin/reload, the review queue (/review), /metrics and /healthz.
+
+    Every /v1 route needs `Authorization: Bearer <key>` (`narrowtune keys create`).
+    """
+    import json
+    import os
+    import tempfile
+
     import uvicorn
 
     from narrowtune import runs
-    from narrowtune.serve import create_app
+    from narrowtune.serve.app import CONFIG_ENV, create_app
 
+    if backend not in BACKENDS:
+        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     try:
-        if runs.is_run_dir(task_file):
-            target, store = task_file, _store(None, db)
+        if run is not None and len(targets) != 1:
+            raise NarrowtuneError("--run pins one task to a run: give exactly one task file")
+        # The database lives in the first task's runs folder unless --db or $NARROWTUNE_DB says.
+        first_task = next((t for t in targets if not runs.is_run_dir(t)), None)
+        store = _store(first_task, db)
+        if workers == 1:
+            application = create_app(
+                targets,
+                store=store,
+                run=run,
+                max_batch=max_batch,
+                backend=backend,
+                reload_interval=reload_interval,
+                batch_wait_ms=batch_wait_ms,
+            )
+            names = ", ".join(m.name for m in application.state.registry.all())
         else:
-            task = _load(task_file, None)
-            target, store = runs.find_run(task.runs_path, run), _store(task_file, db)
-        if backend not in BACKENDS:
-            fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
-        application = create_app(Path(target), store=store, max_batch=max_batch, backend=backend)
+            for target in targets:  # cheap checks here: a worker failing to start would loop
+                if not runs.is_run_dir(target):
+                    runs.find_run(_load(target, None).runs_path, run)
+            names = ", ".join(str(t) for t in targets)
+            store.close()
     except NarrowtuneError as exc:
         fail(str(exc))
     console.print(
-        f"serving {target} on http://{host}:{port}; review queue at http://{host}:{port}/review "
+        f"serving {names} on http://{host}:{port} ({workers} worker"
+        f"{'s' if workers > 1 else ''}); review queue at http://{host}:{port}/review "
         "(create a key with `narrowtune keys create NAME task.yaml`)"
     )
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="info")
+        return
+    with tempfile.TemporaryDirectory(prefix="narrowtune-serve-") as folder:
+        os.environ[CONFIG_ENV] = json.dumps(
+            {
+                "targets": [str(t.resolve()) for t in targets],
+                "db": store.url,
+                "run": run,
+                "backend": backend,
+                "max_batch": max_batch,
+                "reload_interval": reload_interval,
+                # POST /v1/admin/reload rewrites this file so that every worker reloads.
+                "reload_signal": str(Path(folder) / "reload"),
+                "batch_wait_ms": batch_wait_ms,
+            }
+        )
+        uvicorn.run(
+            "narrowtune.serve.app:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+        )
 
 
 @app.command()

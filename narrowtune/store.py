@@ -8,6 +8,11 @@ recreated.
 
 This is a foundation module: it takes and returns plain data (dicts of a prediction as
 `Prediction.to_dict()` writes them), so it never imports a kind, the API or a face.
+
+NUL characters: PostgreSQL cannot store U+0000 in text (nor `\\u0000` in JSON it has to read),
+so the store refuses any text holding one, on every backend alike (a SQLite database stays
+movable to PostgreSQL): writing raises `InvalidText` naming the field, and the server answers
+422 before any model runs. Filters holding a NUL are refused the same way.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     inspect,
     select,
     text,
@@ -67,6 +73,10 @@ MIGRATION_LOCK = zlib.crc32(b"narrowtune.store.migrate")
 _MIGRATION_THREAD_LOCK = threading.Lock()
 
 
+class InvalidText(NarrowtuneError):
+    """A value the store cannot keep on every backend (a NUL character); names the field."""
+
+
 class ReviewNotFound(NarrowtuneError):
     """No review item with that id (the API answers 404)."""
 
@@ -86,6 +96,40 @@ def _iso(moment: datetime | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def find_nul(value: Any, path: str = "") -> str | None:
+    """The path (`a.b[2]`) of the first string holding a NUL character in `value`, else None.
+
+    Dict keys are checked as well as values; the path of a top-level string is "".
+    """
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return here
+            found = find_nul(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = find_nul(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def refuse_nul(field: str, value: Any) -> None:
+    """Raise InvalidText when `value` (text, or JSON-like data) holds a NUL character."""
+    found = find_nul(value)
+    if found is not None:
+        where = f"{field}{'.' if found and not found.startswith('[') else ''}{found}"
+        raise InvalidText(
+            f"{where} contains a NUL character (\\x00), which the store cannot keep "
+            "(PostgreSQL refuses it in text); remove it"
+        )
 
 
 def hash_text(text: str) -> str:
@@ -117,7 +161,11 @@ class PredictionRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), index=True)
+    # The run id that answered (a model passed in as an object: its served name).
     model: Mapped[str] = mapped_column(String(200), index=True)
+    # The served model's name (its task), and its kind; None on rows older than revision 0002.
+    task: Mapped[str | None] = mapped_column(String(200), index=True, default=None)
+    kind: Mapped[str | None] = mapped_column(String(20), default=None)
     input_hash: Mapped[str] = mapped_column(String(64), index=True)
     input_text: Mapped[str] = mapped_column(Text)
     label: Mapped[str] = mapped_column(String(500), index=True)
@@ -283,6 +331,7 @@ class Store:
         name = name.strip()
         if not name:
             raise NarrowtuneError("a key needs a name (who or what will use it)")
+        refuse_nul("key name", name)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with self._transaction() as session:
             active = session.scalar(
@@ -321,6 +370,7 @@ class Store:
 
     def revoke_key(self, name: str) -> None:
         """Revoke the active key named `name`; it stops working on the next request."""
+        refuse_nul("key name", name)
         with self._transaction() as session:
             result = session.execute(
                 update(ApiKey)
@@ -340,23 +390,34 @@ class Store:
         model: str,
         request_id: str,
         latency_ms: float,
+        task: str | None = None,
+        kind: str | None = None,
     ) -> list[int]:
         """Store one request's predictions, and an open review item for each abstained one.
 
         One transaction per request: either every row of the request is committed or none is,
         so an acknowledged request is never half stored. `predictions` are dicts as
-        `Prediction.to_dict()` writes them; `latency_ms` is the request's model time.
-        Returns the prediction ids, in input order.
+        `Prediction.to_dict()` writes them; `model` is the run id that answered, `task` the
+        served model's name and `kind` its kind; `latency_ms` is the request's model time.
+        Returns the prediction ids, in input order. Raises InvalidText (nothing stored) when
+        a text or an output holds a NUL character.
         """
         if len(predictions) != len(texts):
             raise NarrowtuneError(
                 f"{len(predictions)} predictions for {len(texts)} texts; nothing stored"
             )
+        for index, (given, pred) in enumerate(zip(texts, predictions, strict=True)):
+            refuse_nul(f"texts[{index}]", given)
+            refuse_nul(f"predictions[{index}]", dict(pred))
+        refuse_nul("model", model)
+        refuse_nul("task", task)
         with self._transaction() as session:
             rows = [
                 PredictionRow(
                     request_id=request_id,
                     model=model,
+                    task=task,
+                    kind=kind,
                     input_hash=hash_text(text),
                     input_text=text,
                     label=label_text(pred["label"]),
@@ -376,6 +437,7 @@ class Store:
         """Stored predictions, newest first; all of one request when `request_id` is given."""
         query = select(PredictionRow).order_by(PredictionRow.id.desc()).limit(limit)
         if request_id is not None:
+            refuse_nul("request_id", request_id)
             query = query.where(PredictionRow.request_id == request_id)
         with self._sessions() as session:
             rows = session.scalars(query).all()
@@ -384,6 +446,8 @@ class Store:
                 "id": r.id,
                 "request_id": r.request_id,
                 "model": r.model,
+                "task": r.task,
+                "kind": r.kind,
                 "input_hash": r.input_hash,
                 "text": r.input_text,
                 "output": r.output,
@@ -397,37 +461,144 @@ class Store:
 
     # -- review queue -----------------------------------------------------------------------
 
-    def open_reviews(
-        self, limit: int = 50, label: str | None = None, *, include_escalated: bool = False
-    ) -> list[dict[str, Any]]:
-        """Items waiting for a person, oldest first; `label` filters on the predicted label."""
+    @staticmethod
+    def _queue_filters(
+        label: str | None,
+        include_escalated: bool,
+        max_confidence: float | None,
+        task: str | None,
+    ) -> list[Any]:
+        """WHERE clauses of the review queue under the given filters."""
+        refuse_nul("label", label)
+        refuse_nul("model", task)
         statuses = ("open", "escalated") if include_escalated else ("open",)
+        clauses: list[Any] = [ReviewItem.status.in_(statuses)]
+        if label is not None:
+            clauses.append(PredictionRow.label == label)
+        if max_confidence is not None:
+            clauses.append(PredictionRow.confidence <= float(max_confidence))
+        if task is not None:
+            clauses.append(PredictionRow.task == task)
+        return clauses
+
+    @staticmethod
+    def _review_dict(item: ReviewItem, pred: PredictionRow) -> dict[str, Any]:
+        output = pred.output or {}
+        return {
+            "id": item.id,
+            "status": item.status,
+            "created": _iso(item.created),
+            "prediction_id": pred.id,
+            "request_id": pred.request_id,
+            "model": pred.model,
+            "task": pred.task,
+            "kind": pred.kind,
+            "text": pred.input_text,
+            "label": output.get("label"),
+            "confidence": pred.confidence,
+            "scores": output.get("scores", {}),
+            # Structured outputs (extract: a JSON object; generate: the text) and their checks.
+            "output": output.get("output"),
+            "valid": output.get("valid", True),
+            "missing": output.get("missing", []),
+            "problems": output.get("problems", []),
+        }
+
+    def _joined(self) -> Any:
+        return select(ReviewItem, PredictionRow).join(
+            PredictionRow, ReviewItem.prediction_id == PredictionRow.id
+        )
+
+    def open_reviews(
+        self,
+        limit: int = 50,
+        label: str | None = None,
+        *,
+        include_escalated: bool = False,
+        max_confidence: float | None = None,
+        model: str | None = None,
+        after: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Items waiting for a person, oldest first, filtered and paged in SQL.
+
+        `label`: the predicted label (multi-label sets joined with '|'); `max_confidence`: at
+        or under it; `model`: the served model's name (its task); `after`: only items with a
+        larger id (the next page starts after the last id of this one).
+        """
         query = (
-            select(ReviewItem, PredictionRow)
-            .join(PredictionRow, ReviewItem.prediction_id == PredictionRow.id)
-            .where(ReviewItem.status.in_(statuses))
+            self._joined()
+            .where(*self._queue_filters(label, include_escalated, max_confidence, model))
             .order_by(ReviewItem.id)
             .limit(limit)
         )
-        if label is not None:
-            query = query.where(PredictionRow.label == label)
+        if after is not None:
+            query = query.where(ReviewItem.id > after)
         with self._sessions() as session:
             pairs = session.execute(query).all()
-        return [
-            {
-                "id": item.id,
-                "status": item.status,
-                "created": _iso(item.created),
-                "prediction_id": pred.id,
-                "request_id": pred.request_id,
-                "model": pred.model,
-                "text": pred.input_text,
-                "label": pred.output.get("label"),
-                "confidence": pred.confidence,
-                "scores": pred.output.get("scores", {}),
-            }
-            for item, pred in pairs
-        ]
+        return [self._review_dict(item, pred) for item, pred in pairs]
+
+    def count_reviews(
+        self,
+        label: str | None = None,
+        *,
+        include_escalated: bool = False,
+        max_confidence: float | None = None,
+        model: str | None = None,
+    ) -> int:
+        """How many items `open_reviews` would list under these filters, without a limit."""
+        query = (
+            select(func.count())
+            .select_from(ReviewItem)
+            .join(PredictionRow, ReviewItem.prediction_id == PredictionRow.id)
+            .where(*self._queue_filters(label, include_escalated, max_confidence, model))
+        )
+        with self._sessions() as session:
+            return int(session.scalar(query) or 0)
+
+    def _storable_id(self, item_id: int) -> bool:
+        """Whether `item_id` fits the id column: 32-bit on PostgreSQL, 64-bit on SQLite.
+
+        A bigger id cannot exist; asking the database anyway fails with an overflow error.
+        """
+        return 1 <= item_id <= self._id_limit()
+
+    def _id_limit(self) -> int:
+        return 2**31 - 1 if self.engine.dialect.name == "postgresql" else 2**63 - 1
+
+    def review_item(self, item_id: int) -> dict[str, Any] | None:
+        """One review item with its prediction, whatever its status; None when there is none."""
+        if not self._storable_id(item_id):
+            return None
+        query = self._joined().where(ReviewItem.id == item_id)
+        with self._sessions() as session:
+            pair = session.execute(query).first()
+        return None if pair is None else self._review_dict(pair[0], pair[1])
+
+    def adjacent_reviews(
+        self,
+        item_id: int,
+        label: str | None = None,
+        *,
+        include_escalated: bool = False,
+        max_confidence: float | None = None,
+        model: str | None = None,
+    ) -> tuple[int | None, int | None]:
+        """The ids of the queued items just before and just after `item_id` under the filters."""
+        clauses = self._queue_filters(label, include_escalated, max_confidence, model)
+        base = (
+            select(ReviewItem.id)
+            .join(PredictionRow, ReviewItem.prediction_id == PredictionRow.id)
+            .where(*clauses)
+            .limit(1)
+        )
+        limit = self._id_limit()
+        # Ids outside the column's range (a hand-typed URL) compare with its ends instead.
+        below = base.where(ReviewItem.id < item_id if item_id <= limit else ReviewItem.id <= limit)
+        above = base.where(ReviewItem.id > item_id if item_id >= 1 else ReviewItem.id >= 1)
+        with self._sessions() as session:
+            before = None if item_id < 1 else session.scalar(below.order_by(ReviewItem.id.desc()))
+            after = None if item_id >= limit else session.scalar(above.order_by(ReviewItem.id))
+        return before, after
 
     def decide(self, item_id: int, reviewer: str, action: str, label: Any = None) -> dict[str, Any]:
         """Record a reviewer's decision on a review item and move it on.
@@ -447,8 +618,10 @@ class Store:
             raise NarrowtuneError("'correct' needs the right label (pass label=...)")
         if action != "correct":
             label = None
+        refuse_nul("reviewer", reviewer)
+        refuse_nul("label", label)
         with self._transaction() as session:
-            item = session.get(ReviewItem, item_id)
+            item = session.get(ReviewItem, item_id) if self._storable_id(item_id) else None
             if item is None:
                 raise ReviewNotFound(f"no review item {item_id}")
             # A conditional update, so two reviewers deciding at once cannot both win.
@@ -503,6 +676,10 @@ class Store:
                 "action": decision.action,
                 "reviewer": decision.reviewer,
                 "model": pred.model,
+                "task": pred.task,
+                "kind": pred.kind,
+                # A structured output (extract: the JSON object; generate: the text), if any.
+                "output": (pred.output or {}).get("output"),
                 "prediction_id": pred.id,
                 "decided": _iso(decision.created),
             }

@@ -53,19 +53,23 @@ def api_schema(app: Any) -> Any:
 
 def test_every_operation_is_fuzzed(api_schema: Any) -> None:
     labels = {result.ok().label for result in api_schema.get_all_operations()}
-    assert {"POST /v1/predict", "GET /v1/review", "POST /v1/review/{item_id}"} <= labels
+    assert set(OPERATIONS) == labels
 
 
-@pytest.mark.parametrize(
-    "label",
-    [
-        "GET /healthz",
-        "GET /metrics",
-        "POST /v1/predict",
-        "GET /v1/review",
-        "POST /v1/review/{item_id}",
-    ],
-)
+OPERATIONS = [
+    "GET /healthz",
+    "GET /metrics",
+    "GET /v1/models",
+    "GET /v1/models/{name}",
+    "POST /v1/predict",
+    "POST /v1/chat/completions",
+    "POST /v1/admin/reload",
+    "GET /v1/review",
+    "POST /v1/review/{item_id}",
+]
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
 def test_no_server_error(api_schema: Any, key: str, label: str) -> None:
     (operation,) = [
         result.ok() for result in api_schema.get_all_operations() if result.ok().label == label

@@ -23,7 +23,7 @@ from live_server import live_server
 
 from narrowtune import runs
 from narrowtune.serve import create_app
-from narrowtune.serve.pages import add_review_pages
+from narrowtune.serve.pages import PAGE_SIZE, add_review_pages
 from narrowtune.store import Store
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "review-pages"
@@ -206,6 +206,91 @@ def test_multi_label_correction_stores_every_chosen_label(tmp_path: Path) -> Non
             assert again.status_code == 404 and "not in the queue" in again.text
         (row,) = store.export_feedback()
         assert row["label"] == ["refund", "login"] and row["reviewer"] == "Zoë"
+
+
+def test_the_queue_is_filtered_and_paged_by_the_store(tmp_path: Path) -> None:
+    """More items than a page: counted, paged and linked through store queries."""
+    with Store(tmp_path / "paged.db") as store:
+        key = store.create_key("pager")
+        total = PAGE_SIZE + 5
+        for i in range(total):
+            label = "refund" if i % 2 else "login"
+            prediction = {"label": label, "confidence": i / total, "abstain": True, "scores": {}}
+            store.record(
+                [prediction], texts=[f"text {i}"], model="m", request_id=f"r{i}", latency_ms=1
+            )
+        app = FastAPI()
+        add_review_pages(app, store, ["refund", "shipping", "login"])
+        with TestClient(app) as http:
+            http.post("/login", data={"key": key, "reviewer": "pat"})
+            first = http.get("/review")
+            assert (
+                f'<span id="count">{total}</span> items waiting; showing {PAGE_SIZE}' in first.text
+            )
+            assert first.text.count('<tr data-href="/review/') == PAGE_SIZE
+            after = store.open_reviews(PAGE_SIZE)[-1]["id"]
+            assert f'href="/review?after={after}" id="next-page"' in first.text
+            second = http.get(f"/review?after={after}")
+            assert second.text.count('<tr data-href="/review/') == 5
+            assert 'id="next-page"' not in second.text
+            refunds = http.get("/review", params={"label": "refund", "max_confidence": "0.5"})
+            expected = store.count_reviews("refund", max_confidence=0.5)
+            assert f'<span id="count">{expected}</span>' in refunds.text and 0 < expected < 60
+            ids = [i["id"] for i in store.open_reviews(1000, "refund", max_confidence=0.5)]
+            page = http.get(
+                f"/review/{ids[1]}", params={"label": "refund", "max_confidence": "0.5"}
+            )
+            assert (
+                f'href="/review/{ids[0]}?label=refund&amp;max_confidence=0.5" id="prev"'
+                in page.text
+            )
+            assert (
+                f'href="/review/{ids[2]}?label=refund&amp;max_confidence=0.5" id="next"'
+                in page.text
+            )
+            nul = http.get("/review", params={"label": "a\x00b"})
+            assert nul.status_code == 422 and "NUL" in nul.text
+
+
+def test_generated_and_extracted_items_show_their_output(tmp_path: Path, tiny_run: Path) -> None:
+    """Two models in one server: each item is reviewed with its own model's labels."""
+    from test_serve_chat import HELLO, TinyChatModel
+
+    with Store(tmp_path / "mixed.db") as store:
+        key = store.create_key("mixed")
+        headers = {"Authorization": f"Bearer {key}"}
+        app = create_app(tiny_run, store=store, models={"chat": TinyChatModel(max_chars=5)})
+        with TestClient(app) as http:
+            reply = http.post(
+                "/v1/chat/completions",
+                json={"model": "chat", "messages": HELLO, "max_tokens": 6},
+                headers=headers,
+            ).json()
+            text = reply["choices"][0]["message"]["content"]
+            assert reply["narrowtune"]["valid"] is False
+            http.post("/v1/predict", json={"texts": ["xyzzy plugh", "qq"]}, headers=headers)
+            http.post("/login", data={"key": key, "reviewer": "lee"})
+            listing = http.get("/review")
+            assert 'id="f-model"' in listing.text and '<td class="model">chat</td>' in listing.text
+            only_chat = http.get("/review", params={"model": "chat"})
+            assert only_chat.text.count('<tr data-href="/review/') == 1
+            (chat_item,) = store.open_reviews(model="chat")
+            page = http.get(f"/review/{chat_item['id']}")
+            assert f'<pre id="model-output">{text}</pre>' in page.text
+            assert "over the limit of 5" in page.text and "<textarea" in page.text
+            classify_item = store.open_reviews(model="tiny")[0]
+            pizza = http.post(
+                f"/review/{classify_item['id']}", data={"action": "correct", "label": "pizza"}
+            )
+            assert pizza.status_code == 422 and "not one of the model" in pizza.text
+            fixed = http.post(
+                f"/review/{chat_item['id']}",
+                data={"action": "correct", "label": "your parcel is late"},
+                follow_redirects=False,
+            )
+            assert fixed.status_code == 303
+        (row,) = store.export_feedback()
+        assert row["label"] == "your parcel is late" and row["predicted"] == ""
 
 
 # -- in headless Chromium ---------------------------------------------------------------------

@@ -152,3 +152,120 @@ def test_data_survives_closing_and_reopening(tmp_path: Path) -> None:
         assert len(store.predictions()) == 3
         assert len(store.open_reviews()) == 1
         assert store.export_feedback()[0]["label"] == "refund"
+
+
+def record_queue(store: Store) -> list[int]:
+    """Nine queued items over two models, confidences 0.1 .. 0.9, labels cycling."""
+    labels = ["refund", "login", "shipping"]
+    ids = []
+    for i in range(9):
+        ids += store.record(
+            [pred(labels[i % 3], (i + 1) / 10, True)],
+            texts=[f"text {i}"],
+            model=f"run-{i % 2}",
+            request_id=f"q{i}",
+            latency_ms=1,
+            task="even" if i % 2 == 0 else "odd",
+            kind="classify",
+        )
+    return ids
+
+
+def test_queue_filters_count_and_pages_in_the_database(store: Store) -> None:
+    record_queue(store)
+    texts = [q["text"] for q in store.open_reviews(100)]
+    assert texts == [f"text {i}" for i in range(9)]
+    low = store.open_reviews(100, max_confidence=0.35)
+    assert [q["confidence"] for q in low] == [0.1, 0.2, 0.3]
+    assert store.count_reviews(max_confidence=0.35) == 3
+    refunds = store.open_reviews(100, "refund", max_confidence=0.5)
+    assert [q["text"] for q in refunds] == ["text 0", "text 3"]
+    odd = store.open_reviews(100, model="odd")
+    assert [q["text"] for q in odd] == ["text 1", "text 3", "text 5", "text 7"]
+    assert {q["model"] for q in odd} == {"run-1"} and store.count_reviews(model="odd") == 4
+    first_page = store.open_reviews(4)
+    second_page = store.open_reviews(4, after=first_page[-1]["id"])
+    assert [q["text"] for q in first_page + second_page] == texts[:8]
+    assert store.count_reviews() == 9 and store.count_reviews("nope") == 0
+
+
+def test_single_item_and_its_neighbours_under_filters(store: Store) -> None:
+    ids = record_queue(store)
+    item = store.review_item(ids[4])
+    assert item is not None and item["text"] == "text 4" and item["task"] == "even"
+    assert item["status"] == "open" and item["kind"] == "classify"
+    assert store.review_item(10**12) is None
+    assert store.adjacent_reviews(ids[4]) == (ids[3], ids[5])
+    assert store.adjacent_reviews(ids[4], model="even") == (ids[2], ids[6])
+    assert store.adjacent_reviews(ids[0]) == (None, ids[1])
+    assert store.adjacent_reviews(ids[8], max_confidence=0.5) == (ids[4], None)
+    store.decide(ids[5], "ana", "accept")
+    assert store.adjacent_reviews(ids[4]) == (ids[3], ids[6])
+    decided = store.review_item(ids[5])
+    assert decided is not None and decided["status"] == "accepted"
+    store.decide(ids[6], "ana", "escalate")
+    assert store.adjacent_reviews(ids[4]) == (ids[3], ids[7])
+    assert store.adjacent_reviews(ids[4], include_escalated=True) == (ids[3], ids[6])
+
+
+def test_structured_outputs_are_stored_and_queued_whole(store: Store) -> None:
+    extracted = {
+        "label": "",
+        "confidence": 0.4,
+        "abstain": True,
+        "scores": {"order_id": 0.9, "amount": 0.2},
+        "output": {"order_id": "A-17", "amount": None, "items": [{"sku": "x", "qty": 2}]},
+        "valid": True,
+        "missing": ["amount"],
+        "problems": ["amount: not found"],
+    }
+    (pid,) = store.record(
+        [extracted], texts=["order A-17"], model="run-x", request_id="e", latency_ms=2
+    )
+    (row,) = store.predictions(request_id="e")
+    assert row["output"] == extracted
+    (item,) = store.open_reviews()
+    assert item["prediction_id"] == pid and item["output"] == extracted["output"]
+    assert item["missing"] == ["amount"] and item["problems"] == ["amount: not found"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "output", "field"),
+    [
+        (["ok", "bad\x00text"], None, "texts[1]"),
+        (["ok"], {"name": "a\x00b"}, "predictions[0].output.name"),
+        (["ok"], ["fine", "nul\x00"], "predictions[0].output[1]"),
+    ],
+)
+def test_nul_characters_are_refused_naming_the_field(
+    store: Store, texts: list[str], output: object, field: str
+) -> None:
+    predictions = [{**pred("refund", 0.2, True), "output": output} for _ in texts]
+    with pytest.raises(NarrowtuneError, match=rf"{field.replace('[', '.').replace(']', '.')}"):
+        store.record(predictions, texts=texts, model="m", request_id="nul", latency_ms=1)
+    assert store.predictions() == [] and store.open_reviews() == []
+
+
+def test_nul_characters_elsewhere_are_refused_too(store: Store) -> None:
+    record_three(store)
+    item = store.open_reviews()[0]["id"]
+    with pytest.raises(NarrowtuneError, match="reviewer contains a NUL"):
+        store.decide(item, "ana\x00", "accept")
+    with pytest.raises(NarrowtuneError, match="label contains a NUL"):
+        store.decide(item, "ana", "correct", label="log\x00in")
+    with pytest.raises(NarrowtuneError, match="key name contains a NUL"):
+        store.create_key("ci\x00")
+    with pytest.raises(NarrowtuneError, match="label contains a NUL"):
+        store.open_reviews(label="a\x00")
+    assert store.open_reviews()[0]["status"] == "open" and store.list_keys() == []
+
+
+@pytest.mark.parametrize("item_id", [0, -5, 2**31, 2**63 - 1])
+def test_ids_beyond_the_column_are_simply_absent(store: Store, item_id: int) -> None:
+    """Regression: on PostgreSQL (32-bit ids) a bigger id overflowed the driver (a 500)."""
+    ids = record_queue(store)
+    assert store.review_item(item_id) is None
+    with pytest.raises(ReviewNotFound):
+        store.decide(item_id, "ana", "accept")
+    expected = (ids[-1], None) if item_id > 0 else (None, ids[0])
+    assert store.adjacent_reviews(item_id) == expected

@@ -27,10 +27,16 @@ from sqlalchemy import MetaData, create_engine, select
 from test_store import (
     record_three,
     test_bad_decisions_are_clear_errors,
+    test_ids_beyond_the_column_are_simply_absent,
+    test_nul_characters_are_refused_naming_the_field,
+    test_nul_characters_elsewhere_are_refused_too,
+    test_queue_filters_count_and_pages_in_the_database,
     test_record_refuses_mismatched_lengths_and_stores_nothing,
     test_record_stores_every_row_and_queues_the_abstained,
     test_review_decide_and_export_round_trip,
     test_revoke_stops_a_key_and_frees_its_name,
+    test_single_item_and_its_neighbours_under_filters,
+    test_structured_outputs_are_stored_and_queued_whole,
 )
 
 from narrowtune.errors import NarrowtuneError
@@ -40,6 +46,12 @@ from narrowtune.store import Base, ReviewConflict, Store, resolve_url
 # Collected here too, so each runs against PostgreSQL through this module's `store` fixture.
 REUSED = (
     test_bad_decisions_are_clear_errors,
+    test_ids_beyond_the_column_are_simply_absent,
+    test_nul_characters_are_refused_naming_the_field,
+    test_nul_characters_elsewhere_are_refused_too,
+    test_queue_filters_count_and_pages_in_the_database,
+    test_single_item_and_its_neighbours_under_filters,
+    test_structured_outputs_are_stored_and_queued_whole,
     test_record_refuses_mismatched_lengths_and_stores_nothing,
     test_record_stores_every_row_and_queues_the_abstained,
     test_review_decide_and_export_round_trip,
@@ -195,19 +207,76 @@ def test_migrations_reach_head_and_match_the_models(any_url: str) -> None:
         assert current_revision(store) == head_revision()
 
 
+def schema_at(url: str, revision: str) -> None:
+    """Bring an empty database to `revision` only (an older release's schema)."""
+    from alembic import command
+
+    engine = create_engine(resolve_url(url))
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    engine.dispose()
+
+
 def test_a_database_made_before_migrations_is_stamped_not_recreated(any_url: str) -> None:
-    # What Store() did before migrations existed: create_all(), no alembic_version table.
+    # What Store() did before migrations existed: create_all() of the 0001 schema, and no
+    # alembic_version table.
+    schema_at(any_url, "0001")
     engine = create_engine(resolve_url(any_url))
-    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE alembic_version")
+        connection.exec_driver_sql(
+            "INSERT INTO api_keys (name, key_hash, created) VALUES ('old', 'x', CURRENT_TIMESTAMP)"
+        )
     engine.dispose()
     with Store(any_url) as store:
-        store.create_key("old")
+        assert current_revision(store) == head_revision()
+        assert [k["name"] for k in store.list_keys()] == ["old"]
         record_three(store)
-        assert current_revision(store) == "0001"
     with Store(any_url) as store:
         assert current_revision(store) == head_revision()
         assert [k["name"] for k in store.list_keys()] == ["old"]
         assert len(store.open_reviews()) == 2
+
+
+def test_upgrading_from_0001_keeps_rows_and_adds_task_and_kind(any_url: str) -> None:
+    schema_at(any_url, "0001")
+    engine = create_engine(resolve_url(any_url))
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO predictions (request_id, model, input_hash, input_text, label, output, "
+            "confidence, abstain, latency_ms, created) VALUES ('r', 'run-old', 'h', 'old text', "
+            '\'refund\', \'{"label": "refund", "confidence": 0.3, "abstain": true}\', '
+            "0.3, true, 1.0, CURRENT_TIMESTAMP)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO review_items (prediction_id, status, created) "
+            "VALUES (1, 'open', CURRENT_TIMESTAMP)"
+        )
+    engine.dispose()
+    with Store(any_url) as store:
+        assert current_revision(store) == head_revision() == "0002"
+        (old,) = store.predictions()
+        assert (old["model"], old["task"], old["kind"], old["text"]) == (
+            "run-old",
+            None,
+            None,
+            "old text",
+        )
+        (item,) = store.open_reviews()
+        assert item["label"] == "refund" and item["output"] is None and item["valid"] is True
+        store.record(
+            [{"label": "login", "confidence": 0.2, "abstain": True}],
+            texts=["new text"],
+            model="run-new",
+            request_id="r2",
+            latency_ms=1,
+            task="tiny",
+            kind="classify",
+        )
+        assert [i["task"] for i in store.open_reviews()] == [None, "tiny"]
+        assert [i["task"] for i in store.open_reviews(model="tiny")] == ["tiny"]
 
 
 def test_two_stores_opening_a_new_database_at_once_both_work(any_url: str) -> None:
@@ -270,3 +339,47 @@ def test_sqlite_store_keeps_wal_after_migrating(tmp_path: Path) -> None:
         assert current_revision(store) == head_revision()
     with sqlite3.connect(tmp_path / "wal.db") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_postgres_itself_refuses_nul_which_is_why_the_store_does(pg_url: str) -> None:
+    engine = create_engine(resolve_url(pg_url))
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x text)")
+        with pytest.raises(Exception, match="NUL"), engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (%(x)s)", {"x": "a\x00b"})
+    finally:
+        engine.dispose()
+
+
+def test_the_server_on_postgres(pg_url: str, tiny_run: Path) -> None:
+    """The app over a PostgreSQL store: predictions stored with their model, NUL refused with
+    422, and ids past PostgreSQL's 32-bit column answered 404 rather than 500."""
+    from fastapi.testclient import TestClient
+
+    from narrowtune.serve import create_app
+
+    with Store(pg_url) as store:
+        headers = {"Authorization": f"Bearer {store.create_key('pg')}"}
+        app = create_app(tiny_run, store=store)
+        with TestClient(app) as http:
+            ok = http.post(
+                "/v1/predict", json={"texts": ["refund order 1", "xyzzy"]}, headers=headers
+            )
+            assert ok.status_code == 200, ok.text
+            rows = store.predictions(request_id=ok.json()["request_id"])
+            assert {(r["task"], r["kind"], r["model"]) for r in rows} == {
+                ("tiny", "classify", tiny_run.name)
+            }
+            nul = http.post("/v1/predict", json={"text": "refund\x00"}, headers=headers)
+            assert nul.status_code == 422 and "NUL" in nul.text
+            label = http.get("/v1/review", params={"label": "a\x00"}, headers=headers)
+            assert label.status_code == 422
+            big = http.post(
+                f"/v1/review/{2**40}", json={"reviewer": "a", "action": "accept"}, headers=headers
+            )
+            assert big.status_code == 404, big.text
+            http.post("/login", data={"key": headers["Authorization"][7:], "reviewer": "a"})
+            assert http.get(f"/review/{2**40}").status_code == 404
+            assert http.get("/review", params={"label": "a\x00"}).status_code == 422
+        assert len(store.predictions()) == 2

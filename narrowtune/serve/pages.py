@@ -1,9 +1,11 @@
 """The review queue in the browser: server-rendered pages over the store's review items.
 
-Pages: `/login` (API key + reviewer name -> cookie), `/review` (the queue, filtered by label and
-maximum confidence), `/review/{id}` (one item: input, model output, confidence, and the accept /
-correct / escalate forms, with keyboard shortcuts). No external assets: the CSS and the few lines
-of JavaScript are inline, allowed by a per-response CSP nonce and nothing else.
+Pages: `/login` (API key + reviewer name -> cookie), `/review` (the queue, filtered by model,
+label and maximum confidence, in pages of PAGE_SIZE), `/review/{id}` (one item: input, model
+output, confidence, and the accept / correct / escalate forms, with keyboard shortcuts).
+Filtering, counting, paging and the previous/next links are store queries, whatever the queue's
+size. No external assets: the CSS and the few lines of JavaScript are inline, allowed by a
+per-response CSP nonce and nothing else.
 
 The cookie holds the API key itself (HttpOnly, SameSite=Strict) and is checked with
 `store.check_key` on every request, so revoking a key logs its browser sessions out at once.
@@ -11,12 +13,13 @@ The cookie holds the API key itself (HttpOnly, SameSite=Strict) and is checked w
 
 from __future__ import annotations
 
+import json
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import jinja2
-from fastapi import FastAPI, Path, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -25,14 +28,25 @@ from narrowtune.store import ReviewConflict, ReviewNotFound, Store
 
 KEY_COOKIE = "nt_key"
 REVIEWER_COOKIE = "nt_reviewer"
-# The store has no single-item or confidence query yet: pages read this many queued items and
-# filter them here. Plenty for a human queue; a bigger backlog needs store-side filtering.
-QUEUE_LIMIT = 5000
+# Queue rows per page; the next page starts after the last id shown.
+PAGE_SIZE = 100
 MAX_BODY = 64 * 1024
 MAX_REVIEWER_CHARS = 200
 # Store ids are signed 64-bit; a bigger id overflowed the database driver (500), now 422.
 ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DONE_WORDS = {"accept": "accepted", "correct": "corrected", "escalate": "escalated"}
+
+
+class ModelCatalog(Protocol):
+    """What the pages need to know about the served models (the server's ModelRegistry)."""
+
+    def names(self) -> list[str]: ...
+
+    def labels_for(self, name: str | None) -> tuple[list[str], bool]:
+        """The labels of the model named `name` (an item's task) and whether it is multi-label;
+        ([], False) when it has none or is not served."""
+        ...
+
 
 _BASE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -85,6 +99,9 @@ _LOGIN = """{% extends "base" %}{% block title %}Sign in{% endblock %}{% block b
 _LIST = """{% extends "base" %}{% block title %}Queue{% endblock %}{% block body %}
 <h1>Review queue</h1>
 <form method="get" action="/review" class="box row" id="filters">
+{% if models|length > 1 %}<label>Model <select name="model" id="f-model">
+<option value="">any</option>{% for name in models %}<option{% if name == model %} selected
+{% endif %}>{{ name }}</option>{% endfor %}</select></label>{% endif %}
 <label>Label <select name="label" id="f-label"><option value="">any</option>
 {% for name in labels %}<option{% if name == label %} selected{% endif %}>{{ name }}</option>
 {% endfor %}</select></label>
@@ -94,15 +111,19 @@ _LIST = """{% extends "base" %}{% block title %}Queue{% endblock %}{% block body
 {% if include_escalated %} checked{% endif %}> include escalated</label>
 <button type="submit">Filter</button> <a href="/review">clear</a>
 </form>
-<p class="muted"><span id="count">{{ items|length }}</span> item{{ "" if items|length == 1
- else "s" }} waiting. Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open.</p>
-{% if items %}<table id="queue"><thead><tr><th>#</th><th>Input</th><th>Model label</th>
-<th>Confidence</th><th>Status</th></tr></thead><tbody>
+<p class="muted"><span id="count">{{ total }}</span> item{{ "" if total == 1
+ else "s" }} waiting{% if total > items|length %}; showing {{ items|length }}{% endif %}.
+ Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open.</p>
+{% if items %}<table id="queue"><thead><tr><th>#</th>{% if models|length > 1 %}<th>Model</th>
+{% endif %}<th>Input</th><th>Model label</th><th>Confidence</th><th>Status</th></tr></thead><tbody>
 {% for item in items %}<tr data-href="{{ item.href }}" id="item-{{ item.id }}">
-<td><a href="{{ item.href }}">{{ item.id }}</a></td><td class="text">{{ item.short }}</td>
+<td><a href="{{ item.href }}">{{ item.id }}</a></td>{% if models|length > 1 %}
+<td class="model">{{ item.task or "" }}</td>{% endif %}<td class="text">{{ item.short }}</td>
 <td class="label">{{ item.label_text }}</td><td>{{ "%.2f"|format(item.confidence) }}</td>
 <td>{{ item.status }}</td></tr>
-{% endfor %}</tbody></table>{% else %}<p class="box">Nothing to review here.</p>{% endif %}
+{% endfor %}</tbody></table>
+{% if next_page %}<p><a href="{{ next_page }}" id="next-page">next {{ page_size }} &rarr;</a>
+</p>{% endif %}{% else %}<p class="box">Nothing to review here.</p>{% endif %}
 {% endblock %}
 {% block script %}<script nonce="{{ nonce }}">
 (function () {
@@ -133,13 +154,20 @@ _ITEM = """{% extends "base" %}{% block title %}Item {{ item.id }}{% endblock %}
 {% if next_href %}· <a href="{{ next_href }}" id="next">next (j)</a>{% endif %}</p>
 <h1>Item {{ item.id }} <small class="muted">{{ item.status }}</small></h1>
 <h2>Input</h2><pre id="input">{{ item.text }}</pre>
-<div class="box"><p>Model says <b id="model-label">{{ item.label_text }}</b>
+<div class="box">{% if item.output is not none %}<h2>Model output</h2>
+<pre id="model-output">{{ item.output_text }}</pre>
+{% if not item.valid %}<p class="err">The output failed its contract.</p>{% endif %}
+{% if item.missing %}<p>Missing: <span id="missing">{{ item.missing|join(", ") }}</span></p>
+{% endif %}{% if item.problems %}<ul id="problems">{% for problem in item.problems %}
+<li>{{ problem }}</li>{% endfor %}</ul>{% endif %}{% endif %}
+<p>Model says <b id="model-label">{{ item.label_text }}</b>
 with confidence <b id="confidence">{{ "%.3f"|format(item.confidence) }}</b></p>
 <table><thead><tr><th>Label</th><th>Score</th><th></th></tr></thead><tbody>
 {% for name, score in scores %}<tr><td>{{ name }}</td><td>{{ "%.3f"|format(score) }}</td>
 <td><meter min="0" max="1" value="{{ score }}"></meter></td></tr>{% endfor %}
 </tbody></table>
-<p class="muted">Model {{ item.model }} · request {{ item.request_id }} · {{ item.created }}</p>
+<p class="muted">Model {{ item.task or "" }} · run {{ item.model }} ·
+request {{ item.request_id }} · {{ item.created }}</p>
 </div>
 <div class="box row">
 <form method="post" action="/review/{{ item.id }}" id="accept-form">{{ hidden }}
@@ -151,6 +179,8 @@ with confidence <b id="confidence">{{ "%.3f"|format(item.confidence) }}</b></p>
 {% if labels %}<select name="label" id="correct-label" required{% if multi_label %} multiple
 {% endif %}>{% if not multi_label %}<option value="">choose…</option>{% endif %}
 {% for name in labels %}<option>{{ name }}</option>{% endfor %}</select>
+{% elif item.kind == "generate" or item.output is not none %}<textarea name="label"
+ id="correct-label" required rows="6" cols="70">{{ item.output_text }}</textarea>
 {% else %}<input name="label" id="correct-label" required>{% endif %}</label>
 <button type="submit" id="correct">Correct</button></form>
 <form method="post" action="/review/{{ item.id }}" id="escalate-form">{{ hidden }}
@@ -204,9 +234,17 @@ def _label_text(label: Any) -> str:
     return ", ".join(label) if isinstance(label, list) else str(label)
 
 
-def _filters(label: str, max_confidence: str, include_escalated: bool) -> dict[str, str]:
+def _output_text(output: Any) -> str:
+    if output is None or isinstance(output, str):
+        return output or ""
+    return json.dumps(output, indent=2, ensure_ascii=False)
+
+
+def _filters(
+    label: str, max_confidence: str, include_escalated: bool, model: str = ""
+) -> dict[str, str]:
     """The non-empty filter values, in the order they appear in URLs."""
-    values = {"label": label, "max_confidence": max_confidence}
+    values = {"model": model, "label": label, "max_confidence": max_confidence}
     if include_escalated:
         values["include_escalated"] = "1"
     return {k: v for k, v in values.items() if v}
@@ -246,16 +284,39 @@ def _safe_next(target: str) -> str:
     return target
 
 
+class _OneModel:
+    """A catalog of one unnamed model: every item gets these labels."""
+
+    def __init__(self, labels: list[str], multi_label: bool) -> None:
+        self._labels, self._multi = list(labels), multi_label
+
+    def names(self) -> list[str]:
+        return []
+
+    def labels_for(self, name: str | None) -> tuple[list[str], bool]:
+        return list(self._labels), self._multi
+
+
 def add_review_pages(
     app: FastAPI,
     store: Store,
-    labels: list[str],
+    labels: list[str] | None = None,
     *,
     multi_label: bool = False,
+    catalog: ModelCatalog | None = None,
 ) -> None:
-    """Add the review-queue pages to `app`; `labels` are the model's, offered when correcting."""
-    labels = list(labels)
-    known = set(labels)
+    """Add the review-queue pages to `app`.
+
+    `catalog` tells each item's labels (offered when correcting) by its model's name; without
+    one, `labels` (and `multi_label`) apply to every item.
+    """
+    models: ModelCatalog = catalog if catalog is not None else _OneModel(labels or [], multi_label)
+
+    def all_labels() -> list[str]:
+        seen: dict[str, None] = {}
+        for name in models.names() or [None]:
+            seen.update(dict.fromkeys(models.labels_for(name)[0]))
+        return list(seen)
 
     def render(
         request: Request, template: str, status_code: int = 200, **values: Any
@@ -298,13 +359,18 @@ def add_review_pages(
         origin = request.headers.get("origin")
         return origin is None or urlsplit(origin).netloc == request.headers.get("host")
 
-    def queue(
-        label: str | None, max_confidence: float | None, include_escalated: bool
-    ) -> list[dict[str, Any]]:
-        items = store.open_reviews(QUEUE_LIMIT, label, include_escalated=include_escalated)
-        if max_confidence is not None:
-            items = [i for i in items if i["confidence"] <= max_confidence]
-        return items
+    def store_filters(filters: dict[str, str]) -> dict[str, Any]:
+        """The page filters as the store's query arguments (a bad confidence: no bound)."""
+        try:
+            limit = _parse_confidence(filters.get("max_confidence", ""))
+        except ValueError:
+            limit = None
+        return {
+            "label": filters.get("label") or None,
+            "include_escalated": "include_escalated" in filters,
+            "max_confidence": limit,
+            "model": filters.get("model") or None,
+        }
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request, next: str = "/review") -> HTMLResponse:
@@ -344,27 +410,39 @@ def add_review_pages(
         label: str = "",
         max_confidence: str = "",
         include_escalated: str = "",
+        model: str = "",
+        after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
         done: int | None = None,
         did: str = "",
     ) -> Response:
         reviewer = signed_in(request)
         if reviewer is None:
             return to_login(request)
-        filters = _filters(label, max_confidence, bool(include_escalated))
+        filters = _filters(label, max_confidence, bool(include_escalated), model)
         values: dict[str, Any] = {
             "reviewer": reviewer,
-            "labels": labels,
+            "labels": all_labels(),
             "label": label,
+            "models": models.names(),
+            "model": model,
             "max_confidence": max_confidence,
             "include_escalated": bool(include_escalated),
             "message": _done_message(done, did),
+            "page_size": PAGE_SIZE,
+            "next_page": None,
         }
         try:
-            limit = _parse_confidence(max_confidence)
+            _parse_confidence(max_confidence)
+            if "\x00" in label + model:
+                raise ValueError("filters cannot contain NUL characters")
         except ValueError as error:
-            return render(request, "list", 422, items=[], error=str(error), **values)
-        items = queue(label or None, limit, bool(include_escalated))
+            return render(request, "list", 422, items=[], total=0, error=str(error), **values)
+        query = store_filters(filters)
+        items = store.open_reviews(PAGE_SIZE, after=after or None, **query)
+        total = store.count_reviews(**query)
         qs = _query(filters)
+        if len(items) == PAGE_SIZE:
+            values["next_page"] = "/review" + _query(filters, after=str(items[-1]["id"]))
         rows = [
             {
                 **item,
@@ -374,23 +452,17 @@ def add_review_pages(
             }
             for item in items
         ]
-        return render(request, "list", items=rows, **values)
+        return render(request, "list", items=rows, total=total, **values)
 
     def neighbours(item_id: int, filters: dict[str, str]) -> tuple[str | None, str | None]:
         """Links to the previous and next queued items under the same filters (ids ascend)."""
         try:
-            limit = _parse_confidence(filters.get("max_confidence", ""))
-        except ValueError:
-            limit = None
-        ids = [
-            i["id"]
-            for i in queue(filters.get("label") or None, limit, "include_escalated" in filters)
-        ]
+            before, after = store.adjacent_reviews(item_id, **store_filters(filters))
+        except NarrowtuneError:  # a filter the store refuses (a NUL): no neighbours
+            return None, None
         qs = _query(filters)
-        before = [i for i in ids if i < item_id]
-        after = [i for i in ids if i > item_id]
-        prev_href = f"/review/{before[-1]}{qs}" if before else None
-        next_href = f"/review/{after[0]}{qs}" if after else None
+        prev_href = f"/review/{before}{qs}" if before is not None else None
+        next_href = f"/review/{after}{qs}" if after is not None else None
         return prev_href, next_href
 
     def item_page(
@@ -402,10 +474,9 @@ def add_review_pages(
         error: str | None = None,
         message: str | None = None,
     ) -> HTMLResponse:
-        found = store.open_reviews(QUEUE_LIMIT, None, include_escalated=True)
-        item = next((i for i in found if i["id"] == item_id), None)
+        item = store.review_item(item_id)
         qs = _query(filters)
-        if item is None:
+        if item is None or item["status"] not in ("open", "escalated"):
             return render(
                 request, "missing", 404, reviewer=reviewer, item_id=item_id, qs=qs, error=error
             )
@@ -417,12 +488,17 @@ def add_review_pages(
             for k, v in filters.items()
         )
         scores = sorted(item["scores"].items(), key=lambda kv: -kv[1])
+        labels, multi_label = models.labels_for(item["task"])
         return render(
             request,
             "item",
             status_code,
             reviewer=reviewer,
-            item={**item, "label_text": _label_text(item["label"])},
+            item={
+                **item,
+                "label_text": _label_text(item["label"]),
+                "output_text": _output_text(item["output"]),
+            },
             scores=scores,
             labels=labels,
             multi_label=multi_label,
@@ -441,13 +517,14 @@ def add_review_pages(
         label: str = "",
         max_confidence: str = "",
         include_escalated: str = "",
+        model: str = "",
         done: int | None = None,
         did: str = "",
     ) -> Response:
         reviewer = signed_in(request)
         if reviewer is None:
             return to_login(request)
-        filters = _filters(label, max_confidence, bool(include_escalated))
+        filters = _filters(label, max_confidence, bool(include_escalated), model)
         message = _done_message(done, did)
         return item_page(request, reviewer, item_id, filters, message=message)
 
@@ -463,7 +540,11 @@ def add_review_pages(
             (form.get("f_label") or [""])[0],
             (form.get("f_max_confidence") or [""])[0],
             bool((form.get("f_include_escalated") or [""])[0]),
+            (form.get("f_model") or [""])[0],
         )
+        item = store.review_item(item_id)
+        labels, multi_label = models.labels_for(item["task"] if item is not None else None)
+        known = set(labels)
         unknown = [x for x in chosen if known and x not in known]
         if action not in DONE_WORDS:
             error = "Choose accept, correct or escalate."
