@@ -21,7 +21,8 @@ class Prediction:
     whether a human should decide.
 
     - classify: `label` (name or names), `scores` per label; `output` is None.
-    - extract: `output` is the JSON object (always valid against the task's schema), `missing`
+    - extract: `output` is the JSON object (valid against the task's schema with the fields in
+      `missing` made nullable), `missing`
       the required fields that could not be filled, `scores` the confidence per field, `label`
       the intent when the task has one (else "").
     - generate: `output` is the text; `valid` says whether it met the task's contract and

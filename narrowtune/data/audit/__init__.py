@@ -149,6 +149,8 @@ def audit(
     names = _resolve_checks(checks, fast)
     if not has_labels(task):
         names = [name for name in names if name not in LABEL_CHECKS]
+    if task.kind == "generate":  # the kind counts (and truncates or rejects) long sequences itself
+        names = [name for name in names if name != "long_texts"]
     # Text checks embed with an encoder: the task's own, or the default one for generative kinds.
     encoder_base = DEFAULT_BASE if task.kind == "generate" else task.model.base
     if progress:
@@ -172,6 +174,7 @@ def audit(
             "seed": task.seed,
             "multi_label": task.multi_label,
             "max_length": task.model.max_length,
+            "windowed": task.kind == "extract",
             "mode": task.train.mode,
             "fewshot_max_per_class": task.train.fewshot_max_per_class,
             "declared_labels": list(task.labels) if task.labels else None,

@@ -21,10 +21,13 @@ def approx_tokens(text: str) -> int:
     return max(round(len(text.split()) * 4 / 3), len(text) // 4)
 
 
-def long_texts(examples: Sequence[Example], *, max_length: int = 64, **_: Any) -> list[Finding]:
+def long_texts(
+    examples: Sequence[Example], *, max_length: int = 64, windowed: bool = False, **_: Any
+) -> list[Finding]:
     """Rows longer than the model reads (`model.max_length` tokens) and pasted walls of text.
 
     Nothing is cut here: the model truncates at training time, and the report says how much.
+    `windowed` kinds (extract) read long rows in overlapping windows instead: a note only.
     """
     over = [ex for ex in examples if approx_tokens(ex.text) > max_length]
     findings = []
@@ -34,11 +37,16 @@ def long_texts(examples: Sequence[Example], *, max_length: int = 64, **_: Any) -
         findings.append(
             Finding(
                 check="long_texts",
-                severity="warning" if share >= 0.05 else "info",
+                severity="warning" if share >= 0.05 and not windowed else "info",
                 message=f"{len(over)} row(s) ({share:.1%}) are longer than model.max_length="
-                f"{max_length} tokens (estimated) and will be truncated; the longest is "
-                f"{longest.where} ({len(longest.text):,} characters). Raise model.max_length "
-                "or put the deciding part first",
+                f"{max_length} tokens (estimated) and "
+                + (
+                    "are read in overlapping windows"
+                    if windowed
+                    else "will be truncated; the longest is "
+                    f"{longest.where} ({len(longest.text):,} characters). Raise "
+                    "model.max_length or put the deciding part first"
+                ),
                 rows=[ex.where for ex in over],
                 evidence={
                     "max_length": max_length,
