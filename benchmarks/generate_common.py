@@ -1,0 +1,107 @@
+"""Shared runner of the generate benchmarks: train on an example, evaluate against the base model.
+
+Each `benchmarks/generate_<example>.py` calls `run(...)` with its task file and CPU-sized
+overrides; the result is `benchmarks/results/generate_<example>.json` (flat keys + command, date,
+machine) and the outputs side by side in `generate_<example>_outputs.jsonl` next to it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from narrowtune.data import load_splits
+from narrowtune.evaluate import machine_description
+from narrowtune.kinds import get_kind
+from narrowtune.task import load_task
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+METRICS = (
+    "contract_rate_before_retry",
+    "contract_rate",
+    "chrf",
+    "rouge_l",
+    "embedding_similarity",
+    "checker_pass",
+    "style_approved",
+    "judge_win_rate",
+    "mean_attempts",
+    "generate_tokens_per_s",
+)
+PREFIX = {"fine-tuned (LoRA)": "", "base, zero-shot": "base_zero_shot_"}
+
+
+def _round(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def flatten(evaluation: dict[str, Any], model: Any, train_seconds: float) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "train_seconds": round(train_seconds, 1),
+        "train_steps": model.config.steps,
+        "train_examples": model.config.train_examples,
+        "train_tokens_per_s": model.config.train_tokens_per_s,
+        "validation_loss_before": model.config.validation_loss_before,
+        "validation_loss_after": model.config.validation_loss_after,
+        "test_prompts": evaluation["split"]["evaluated"],
+    }
+    for system in evaluation["systems"]:
+        prefix = PREFIX.get(system["name"], "base_few_shot_")
+        metrics = system["metrics"]
+        for key in METRICS:
+            if metrics.get(key) is not None:
+                name = "contract_rate_after_retry" if key == "contract_rate" else key
+                out[prefix + name] = _round(metrics[key])
+        if not prefix:
+            out["valid_or_flagged"] = metrics["valid_or_flagged"]
+        latency = system.get("latency") or {}
+        for key in ("p50_ms", "throughput_per_s", "cost_per_1k_usd"):
+            if latency.get(key) is not None:
+                value = latency[key]
+                out[prefix + key] = round(value, 6 if key == "cost_per_1k_usd" else 2)
+    return out
+
+
+def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
+    task = load_task(task_file, overrides)
+    splits = load_splits(task)
+    kind = get_kind("generate")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        print(f"[{datetime.now(UTC):%H:%M:%S}] {stage} {done}/{total}", flush=True)
+
+    began = time.perf_counter()
+    model = kind.train(task, splits.train, splits.validation, progress=progress)
+    train_seconds = time.perf_counter() - began
+    print(
+        f"trained in {train_seconds:.0f} s: {model.config.validation_loss_before} -> "
+        f"{model.config.validation_loss_after}",
+        flush=True,
+    )
+    evaluation = kind.evaluate(  # type: ignore[attr-defined]
+        task,
+        model,
+        splits,
+        baselines=True,
+        latency=True,
+        train_seconds=train_seconds,
+        progress=progress,
+    )
+    result = flatten(evaluation, model, train_seconds)
+    result.update(
+        command="OMP_NUM_THREADS=1 taskset -c 1 python " + " ".join(sys.argv),
+        date=datetime.now(UTC).strftime("%Y-%m-%d"),
+        machine=machine_description() + ", pinned to 1 core (taskset -c 1, OMP_NUM_THREADS=1)",
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"generate_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    with (RESULTS / f"generate_{name}_outputs.jsonl").open("w", encoding="utf-8") as handle:
+        for row in evaluation["outputs"]:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(json.dumps(result, indent=2), flush=True)
+    return result

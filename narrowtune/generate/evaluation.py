@@ -1,0 +1,432 @@
+"""Evaluate a fine-tuned generator against its base model prompted zero-shot and few-shot.
+
+Every system answers the same held-out prompts (the test split, at most `generate.eval_limit`)
+with the same template, system instruction, token limit, contract and retry policy. Metrics,
+all fractions in [0, 1] unless named otherwise:
+
+- `contract_rate_before_retry`: outputs meeting the contract at the first (greedy) attempt;
+- `contract_rate`: outputs meeting it after the retries (the rest are returned flagged
+  `valid: false` with reasons, so valid-or-flagged is always 100%);
+- `chrf`, `rouge_l`: overlap with the reference reply (see `narrowtune.generate.metrics`);
+- `embedding_similarity`: mean cosine similarity of output and reference (all-MiniLM-L6-v2);
+- `checker_pass`: outputs the task's checker (`contract.checker`) finds no problem with;
+- `style_approved`: share the style judge (a classify run) labels `generate.style_label`;
+- `judge_win_rate`: pairwise preference of an LLM judge over the best baseline (only when
+  NARROWTUNE_LLM_BASE_URL is set);
+- `generate_tokens_per_s`, `mean_attempts`; latency per single call (p50/p95 over a few
+  prompts), throughput in outputs per second batched, cost per 1,000 outputs.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from narrowtune.data import fingerprint
+from narrowtune.errors import NarrowtuneError
+from narrowtune.generate.metrics import chrf, rouge_l
+from narrowtune.generate.template import with_system
+
+if TYPE_CHECKING:
+    from narrowtune.data import Example, Splits
+    from narrowtune.kinds.base import ProgressFn
+    from narrowtune.kinds.generate import Checked, GenerateModel
+    from narrowtune.task import Task
+
+# The same cost model as classify (narrowtune.evaluate.metrics.measure_latency): a machine
+# rented at this price, kept busy at the measured batched throughput.
+COST_PER_HOUR_USD = 0.10
+LATENCY_PROMPTS = 2
+SAMPLES_SHOWN = 6
+BASELINE_RETRIES = 1
+
+
+def conversation(messages: Sequence[dict[str, str]], system: str, shots: Sequence[dict[str, str]]):
+    """The request for one test example: its turns before the reply, after any few-shot turns."""
+    return with_system([*shots, *messages[:-1]], system)
+
+
+def few_shot_turns(train: Sequence[Example], k: int, seed: int) -> list[dict[str, str]]:
+    """k training examples (a fixed random choice) as alternating user/assistant turns."""
+    chosen = random.Random(seed).sample(list(train), min(k, len(train)))
+    turns: list[dict[str, str]] = []
+    for ex in chosen:
+        turns += [m for m in ex.target["messages"] if m["role"] != "system"]
+    return turns
+
+
+def style_judge(task: Task) -> Any:
+    """The classify model named by `generate.style_judge` (a run directory or a task file)."""
+    from narrowtune.kinds import get_kind
+    from narrowtune.task import load_task
+
+    reference = task.path(task.generate.style_judge or "")
+    if (reference / "run.json").is_file():
+        run = reference
+    elif reference.is_file() or (reference / "task.yaml").is_file():
+        judge_task = load_task(reference)
+        runs = sorted(p for p in judge_task.runs_path.glob("*") if (p / "run.json").is_file())
+        if not runs:
+            raise NarrowtuneError(
+                f"generate.style_judge: {reference} has no trained run yet; "
+                f"train it first: narrowtune train {reference}"
+            )
+        run = runs[-1]  # run ids sort by time
+    else:
+        raise NarrowtuneError(
+            f"generate.style_judge: {reference} is neither a run directory nor a task file"
+        )
+    return get_kind("classify").load(run / "model")
+
+
+def pairwise_judge(
+    prompts: Sequence[str],
+    references: Sequence[str],
+    ours: Sequence[str],
+    theirs: Sequence[str],
+    seed: int,
+) -> float | None:
+    """Share of prompts where an LLM judge prefers `ours` (ties count half); None if unset."""
+    from narrowtune.evaluate.llm import Endpoint, complete
+
+    endpoint = Endpoint.from_env()
+    if endpoint is None:
+        return None
+    client = endpoint.client()
+    model = endpoint.model_name(client)
+    rng = random.Random(seed)
+    wins = 0.0
+    for prompt, reference, a, b in zip(prompts, references, ours, theirs):
+        swap = rng.random() < 0.5
+        first, second = (b, a) if swap else (a, b)
+        answer = (
+            complete(
+                client,
+                model,
+                [
+                    {
+                        "role": "user",
+                        "content": "Which reply answers the request better, closest in content and "
+                        "format to the reference? Answer with exactly A, B or TIE.\n\n"
+                        f"Request:\n{prompt}\n\nReference:\n{reference}\n\nReply A:\n{first}\n\n"
+                        f"Reply B:\n{second}",
+                    }
+                ],
+                max_tokens=4,
+            )
+            .strip()
+            .upper()
+        )
+        if answer.startswith("TIE"):
+            wins += 0.5
+        elif answer.startswith("A"):
+            wins += 0.0 if swap else 1.0
+        elif answer.startswith("B"):
+            wins += 1.0 if swap else 0.0
+    return wins / len(prompts) if prompts else None
+
+
+def _latency(model: GenerateModel, requests: list[list[dict[str, str]]]) -> dict[str, float]:
+    times = []
+    for request in requests[:LATENCY_PROMPTS]:
+        began = time.perf_counter()
+        model.generate_checked([request], retry=False)
+        times.append((time.perf_counter() - began) * 1000)
+    return {"p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95))}
+
+
+def score_outputs(
+    model: GenerateModel,
+    checked: Sequence[Checked],
+    references: Sequence[str],
+    *,
+    encoder: Any,
+    judge: Any,
+    style_label: str,
+) -> dict[str, Any]:
+    outputs = [c.text for c in checked]
+    seconds = sum(c.seconds for c in checked)
+    tokens = sum(c.completion_tokens for c in checked)
+    metrics: dict[str, Any] = {
+        "n": len(checked),
+        "contract_rate_before_retry": float(np.mean([not c.first_problems for c in checked])),
+        "contract_rate": float(np.mean([c.valid for c in checked])),
+        "valid_or_flagged": 1.0,  # every output carries valid + problems by construction
+        "chrf": chrf(outputs, references),
+        "rouge_l": rouge_l(outputs, references),
+        "mean_attempts": float(np.mean([c.attempts for c in checked])),
+        "mean_output_tokens": tokens / max(len(checked), 1),
+        "generate_tokens_per_s": tokens / seconds if seconds > 0 else None,
+        "seconds": seconds,
+    }
+    if encoder is not None:
+        a = encoder.encode([o or " " for o in outputs])
+        b = encoder.encode(list(references))
+        metrics["embedding_similarity"] = float(np.mean(np.sum(a * b, axis=1)))
+    if model.contract.has_checker:
+        metrics["checker_pass"] = float(
+            np.mean([not model.contract.checker_problems(o) for o in outputs])
+        )
+    if judge is not None:
+        labels = [p.label for p in judge.predict([o or " " for o in outputs])]
+        metrics["style_approved"] = float(np.mean([label == style_label for label in labels]))
+    return metrics
+
+
+def _failure_table(systems: list[dict[str, Any]], checked: dict[str, list[Checked]]) -> str:
+    rows = []
+    for system in systems:
+        reasons: Counter[str] = Counter()
+        for c in checked[system["name"]]:
+            for problem in c.problems:
+                reasons[problem.split(" (pattern")[0]] += 1
+        top = "; ".join(f"{html.escape(r)} ×{n}" for r, n in reasons.most_common(6)) or "none"
+        rows.append(
+            f"<tr><td>{html.escape(system['name'])}</td>"
+            f"<td>{sum(not c.valid for c in checked[system['name']])}</td><td>{top}</td></tr>"
+        )
+    return (
+        "<p>Outputs still failing the contract after retries, and why (each is returned with "
+        "<code>valid: false</code> and its reasons, never silently).</p><table><thead><tr>"
+        "<th>system</th><th>invalid</th><th>most common reasons</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def _samples_table(
+    test: Sequence[Example], systems: list[dict[str, Any]], checked: dict[str, list[Checked]]
+) -> str:
+    head = "".join(f"<th>{html.escape(s['name'])}</th>" for s in systems)
+    rows = []
+    for i, ex in enumerate(test[:SAMPLES_SHOWN]):
+        cells = []
+        for s in systems:
+            c = checked[s["name"]][i]
+            mark = "✓ valid" if c.valid else "✗ " + html.escape("; ".join(c.problems[:3]))
+            cells.append(
+                f"<td><pre style='white-space:pre-wrap'>{html.escape(c.text)}</pre>"
+                f"<small>{mark}</small></td>"
+            )
+        reference = ex.target["messages"][-1]["content"]
+        rows.append(
+            f"<tr><td><pre style='white-space:pre-wrap'>{html.escape(ex.text)}</pre></td>"
+            f"<td><pre style='white-space:pre-wrap'>{html.escape(reference)}</pre></td>"
+            + "".join(cells)
+            + "</tr>"
+        )
+    return (
+        "<table><thead><tr><th>prompt</th><th>reference</th>"
+        + head
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def evaluate(
+    task: Task,
+    model: GenerateModel,
+    splits: Splits,
+    *,
+    baselines: bool = True,
+    latency: bool = True,
+    train_seconds: float | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """The evaluation in the shared shape (see `narrowtune.kinds.base.Kind`)."""
+    from narrowtune.evaluate import machine_description
+    from narrowtune.kinds.generate import base_card_notes
+
+    spec = task.generate
+    test = list(splits.test[: spec.eval_limit] if spec.eval_limit else splits.test)
+    if not test:
+        raise NarrowtuneError("the test split is empty: give data.test or set split.test > 0")
+    references = [ex.target["messages"][-1]["content"] for ex in test]
+    system_prompt = model.config.system
+    notes: list[str] = []
+
+    encoder = None
+    try:
+        from narrowtune.encoders import Encoder
+
+        encoder = Encoder.from_pretrained("all-MiniLM-L6-v2", max_length=256)
+    except NarrowtuneError as exc:
+        notes.append(f"embedding similarity skipped: {exc}")
+    judge = style_judge(task) if spec.style_judge else None
+
+    candidates: list[tuple[dict[str, Any], GenerateModel, list[dict[str, str]], int | None]] = [
+        (
+            {
+                "name": "fine-tuned (LoRA)",
+                "role": "fine-tuned",
+                "description": f"LoRA r={model.config.lora.get('r')} on {model.config.base}, "
+                f"{model.config.steps} steps; contract retries {model.contract.retries}",
+                "train_seconds": train_seconds,
+            },
+            model,
+            [],
+            None,
+        )
+    ]
+    if baselines:
+        from narrowtune.kinds.generate import base_model
+
+        base = base_model(task)
+        base.config.system = system_prompt
+        shots = few_shot_turns(splits.train, spec.few_shot, task.seed)
+        retries = min(BASELINE_RETRIES, model.contract.retries)
+        candidates.append(
+            (
+                {
+                    "name": "base, zero-shot",
+                    "role": "baseline",
+                    "description": f"{base.config.base} prompted with the task's instruction; "
+                    f"contract retries {retries}",
+                    "train_seconds": 0.0,
+                },
+                base,
+                [],
+                retries,
+            )
+        )
+        if spec.few_shot:
+            candidates.append(
+                (
+                    {
+                        "name": f"base, {spec.few_shot}-shot",
+                        "role": "baseline",
+                        "description": f"{base.config.base} with {spec.few_shot} training "
+                        f"examples as earlier turns; contract retries {retries}",
+                        "train_seconds": 0.0,
+                    },
+                    base,
+                    shots,
+                    retries,
+                )
+            )
+        notes.append(
+            f"Baselines get {retries} contract retry (the fine-tuned model "
+            f"{model.contract.retries}): base-model outputs rarely stop on their own, so each "
+            "retry costs a full max_new_tokens generation on CPU."
+        )
+
+    systems: list[dict[str, Any]] = []
+    checked: dict[str, list[Checked]] = {}
+    for number, (info, system, shots, retries) in enumerate(candidates, start=1):
+        requests = [conversation(ex.target["messages"], system_prompt, shots) for ex in test]
+        if progress:
+            progress(f"generate ({info['name']})", number - 1, len(candidates))
+        began = time.perf_counter()
+        results = system.generate_checked(requests, retries=retries)
+        wall = time.perf_counter() - began
+        metrics = score_outputs(
+            system, results, references, encoder=encoder, judge=judge, style_label=spec.style_label
+        )
+        throughput = len(results) / wall if wall > 0 else None
+        lat: dict[str, Any] | None = None
+        if latency:
+            lat = _latency(system, requests)
+        if throughput:
+            lat = {
+                **(lat or {}),
+                "throughput_per_s": throughput,
+                "cost_per_1k_usd": COST_PER_HOUR_USD / 3600 / throughput * 1000,
+            }
+        systems.append({**info, "metrics": metrics, "latency": lat})
+        checked[info["name"]] = results
+
+    prompts = [ex.text for ex in test]
+    if len(systems) > 1:
+        best = max(systems[1:], key=lambda s: s["metrics"][task.metric])
+        try:
+            win = pairwise_judge(
+                prompts,
+                references,
+                [c.text for c in checked[systems[0]["name"]]],
+                [c.text for c in checked[best["name"]]],
+                task.seed,
+            )
+        except NarrowtuneError as exc:
+            win = None
+            notes.append(f"pairwise LLM judge failed: {exc}")
+        if win is None:
+            notes.append(
+                "pairwise LLM judge skipped: set NARROWTUNE_LLM_BASE_URL to an "
+                "OpenAI-compatible endpoint to add it."
+            )
+        else:
+            systems[0]["metrics"]["judge_win_rate"] = win
+            notes.append(f"judge_win_rate: LLM judge preference over '{best['name']}'.")
+
+    primary = task.metric
+    fine = systems[0]["metrics"][primary]
+    best = max(systems[1:], key=lambda s: s["metrics"][primary]) if len(systems) > 1 else None
+    columns = [
+        {"key": "contract_rate_before_retry", "header": "contract % (1st try)", "format": "pct"},
+        {"key": "contract_rate", "header": "contract % (after retry)", "format": "pct"},
+        {"key": "chrf", "header": "chrF", "format": "pct"},
+        {"key": "rouge_l", "header": "ROUGE-L", "format": "pct"},
+        {"key": "embedding_similarity", "header": "emb. sim.", "format": "num"},
+    ]
+    if model.contract.has_checker:
+        columns.append({"key": "checker_pass", "header": "checker pass %", "format": "pct"})
+    if judge is not None:
+        columns.append({"key": "style_approved", "header": "on-style %", "format": "pct"})
+    columns += [
+        {"key": "generate_tokens_per_s", "header": "tokens/s", "format": "int"},
+        {"key": "latency.p50_ms", "header": "p50 ms", "format": "ms"},
+        {"key": "latency.throughput_per_s", "header": "outputs/s", "format": "num"},
+        {"key": "train_seconds", "header": "train s", "format": "int"},
+    ]
+    notes += [
+        f"Retry policy: {model.contract.retries} extra attempt(s) for an output that breaks the "
+        "contract, greedy with forbidden phrases banned first, then sampled (T=0.7, top-p 0.95); "
+        "no grammar-constrained decoding.",
+        f"Confidence: {model.config.confidence}.",
+        *base_card_notes(model.config.base),
+    ]
+    notes_html = "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
+    return {
+        "task": task.name,
+        "kind": task.kind,
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine_description(),
+        "split": {
+            **splits.sizes(),
+            "name": "test",
+            "evaluated": len(test),
+            "fingerprint": fingerprint(splits.test),
+        },
+        "primary_metric": primary,
+        "systems": systems,
+        "margin": {
+            "metric": primary,
+            "fine_tuned": fine,
+            "best_baseline": best["name"] if best else None,
+            "best_baseline_value": best["metrics"][primary] if best else None,
+            "delta": fine - best["metrics"][primary] if best else None,
+        },
+        "columns": columns,
+        "sections": [
+            ["generate-samples", "Outputs side by side", _samples_table(test, systems, checked)],
+            ["generate-contract", "Contract failures", _failure_table(systems, checked)],
+            ["generate-notes", "How this was measured", notes_html],
+        ],
+        "notes": notes,
+        "outputs": [
+            {
+                "prompt": ex.text,
+                "reference": ref,
+                **{s["name"]: checked[s["name"]][i].text for s in systems},
+            }
+            for i, (ex, ref) in enumerate(zip(test, references))
+        ],
+    }
