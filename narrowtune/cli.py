@@ -537,6 +537,29 @@ def demo(
     )
 
 
+@app.command()
+def export(
+    task_file: TaskArg,
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")],
+    run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
+    gguf: Annotated[bool, typer.Option(help="Also write model.gguf + an Ollama Modelfile.")] = True,
+) -> None:
+    """Export a generate run: merged safetensors, a GGUF for llama.cpp and an Ollama Modelfile."""
+    from narrowtune import api, runs
+
+    try:
+        task = _load(task_file, None)
+        if task.kind != "generate":
+            fail(f"export is for kind 'generate' runs; '{task.name}' is kind '{task.kind}'")
+        from narrowtune.generate.export import export as export_run
+
+        written = export_run(api.load(runs.find_run(task.runs_path, run)), out_dir, gguf=gguf)
+    except NarrowtuneError as exc:
+        fail(str(exc))
+    for what, where in written.items():
+        out.print(f"{what}: {where}")
+
+
 @app.command("runs")
 def list_runs(task_file: TaskArg) -> None:
     """List the finished runs of a task, newest last."""

@@ -244,3 +244,10 @@ def test_keys_and_feedback_commands(tmp_path: Path) -> None:
     out = tmp_path / "feedback.jsonl"
     result = runner.invoke(app, ["feedback", "export", "--db", db, "-o", str(out)])
     assert result.exit_code == 0 and out.read_text() == ""
+
+
+def test_export_is_for_generate_runs(tmp_path: Path) -> None:
+    runner.invoke(app, ["init", "support", "--directory", str(tmp_path / "support")])
+    result = runner.invoke(app, ["export", str(tmp_path / "support"), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "export is for kind 'generate'" in result.output
+    assert not (tmp_path / "x").exists()
