@@ -146,6 +146,23 @@ HEADLINES = [
     ),
     ("nlupp_banking_10fold.json", "slot_f1", "NLU++ banking: slot F1 (4 fold pairs)", "report"),
     ("nlupp_hotels_10fold.json", "slot_f1", "NLU++ hotels: slot F1 (4 fold pairs)", "report"),
+    *[
+        row
+        for example in ("wallet_replies", "brand_voice", "code_migration")
+        for row in (
+            (f"generate_{example}.json", key, f"Generate {example}: {what}", target)
+            for key, what, target in (
+                ("contract_rate_before_retry", "contract compliance, fine-tuned", "report"),
+                ("base_few_shot_contract_rate_before_retry", "same, prompted base", "baseline"),
+                ("valid_or_flagged", "outputs valid or flagged", "1.0"),
+                ("chrf", "chrF, fine-tuned", "report"),
+                ("base_few_shot_chrf", "chrF, prompted base few-shot", "baseline"),
+                ("train_seconds", "training seconds (1 core)", "report"),
+                ("train_tokens_per_s", "training tokens/s (1 core)", "report"),
+                ("generate_tokens_per_s", "generation tokens/s (1 core)", "report"),
+            )
+        )
+    ],
     ("serve_load.json", "errors", "Serve, 10k requests / 100 clients: errors", "0"),
     ("serve_load.json", "lost_rows", "Serve: acknowledged predictions missing from the store", "0"),
     (
