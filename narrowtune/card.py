@@ -86,7 +86,7 @@ def _generic_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] |
         task.description or "A narrow model trained with narrowtune.",
         "",
         "## Model",
-        f"- Kind: `{task.kind}`; base `{task.model.base}`; seed {info['seed']}; "
+        f"- Kind: `{task.kind}`; base `{model.get('base', task.model.base)}`; seed {info['seed']}; "
         f"{info['train_seconds']:.0f} s of training",
         *[f"- {k}: {v}" for k, v in model.items() if not isinstance(v, dict | list)],
         *[f"- {line}" for line in model.get("card_notes", [])],

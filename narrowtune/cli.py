@@ -215,7 +215,7 @@ def predict(
         text = api.predict_file(
             model,
             input_file,
-            text_column=text_column or task.data.text_column,
+            text_column=text_column or task.input_column,
             output=output,
             fmt=fmt,
         )

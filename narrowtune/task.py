@@ -174,6 +174,14 @@ class Task(_Strict):
         return p if p.is_absolute() else Path(self.base_dir) / p
 
     @property
+    def input_column(self) -> str:
+        """The column holding the model's input: `data.text_column`, which for kind generate
+        defaults to "prompt" when not set."""
+        if self.kind == "generate" and "text_column" not in self.data.model_fields_set:
+            return "prompt"
+        return self.data.text_column
+
+    @property
     def runs_path(self) -> Path:
         return self.path(self.runs_dir) / self.name
 

@@ -410,7 +410,10 @@ def test_checker_passes_completions_and_fails_prompts_on_v5_only(
         assert checker.check_snippet(row["completion"]) == [], row["id"]
         assert checker.node_syntax_problems(row["prompt"]) == [], row["id"]
         problems = checker.check_snippet(row["prompt"])
-        assert problems and all(" v5 API " in p for p in problems), row["id"]
+        # Only v5-era problems: the v5 scan, and (with NARROWTUNE_ETHERS_DIR) v5 names missing
+        # from the installed ethers v6.
+        assert any(" v5 API " in p for p in problems), row["id"]
+        assert all(" v5 API " in p or "ethers v6 has no export" in p for p in problems), row["id"]
 
 
 @needs_node

@@ -132,7 +132,7 @@ def has_labels(task: Task) -> bool:
 def column_options(task: Task) -> dict[str, object]:
     """The task's column mapping, as keyword arguments for the text + label loaders."""
     return {
-        "text_column": task.data.text_column,
+        "text_column": task.input_column,
         "label_column": task.data.label_column if has_labels(task) else None,
         "multi_label": task.multi_label,
         "label_separator": task.data.label_separator,

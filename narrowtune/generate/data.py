@@ -25,8 +25,7 @@ MAX_REPORTED = 8
 def columns_of(task: Task) -> tuple[str, str, str]:
     """(prompt, completion, messages) column names, with the generate defaults."""
     spec = task.data
-    prompt = spec.text_column if "text_column" in spec.model_fields_set else "prompt"
-    return prompt, spec.target_column or "completion", spec.messages_column
+    return task.input_column, spec.target_column or "completion", spec.messages_column
 
 
 def normalise_messages(value: Any) -> list[dict[str, str]]:

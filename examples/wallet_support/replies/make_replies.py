@@ -337,9 +337,9 @@ SCENARIOS: dict[str, tuple[Scenario, ...]] = {
         Scenario(
             escalate=True,
             asks=(
-                "Can you look up this transaction for me? {hash}",
+                "Can you look up this transaction for me? tx: {hash}",
                 "Please check what happened with tx {hash}, it's been pending for {dur}.",
-                "my transfer {hash} never arrived, can you see where it is",
+                "my transfer (tx {hash}) never arrived, can you see where it is",
                 "Here is the hash: {hash}. Can your team tell me why it's stuck?",
             ),
             details=(
@@ -672,8 +672,8 @@ SCENARIOS: dict[str, tuple[Scenario, ...]] = {
             escalate=True,
             asks=(
                 "Swap failed, hash {hash}, can you tell me why?",
-                "Can you check this failed swap: {hash}",
-                "what went wrong with {hash}? it was a {token} to {token2} swap",
+                "Can you check this failed swap, tx hash: {hash}",
+                "what went wrong with tx {hash}? it was a {token} to {token2} swap",
             ),
             details=("It cost me a fee too.", "It was on {chain}."),
             diagnoses=(
