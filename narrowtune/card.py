@@ -38,18 +38,18 @@ def model_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] | No
         "## Evaluation (test split)",
     ]
     if evaluation:
+        from narrowtune.evaluate.columns import CLASSIFY_COLUMNS, cells
+
+        columns = CLASSIFY_COLUMNS[:4]  # accuracy, macro-F1, ECE, coverage at the target
         lines += [
             "",
-            "| system | accuracy | macro-F1 | ECE | coverage at target precision |",
+            "| system | accuracy % | macro-F1 % | ECE | coverage at target precision % |",
             "|---|---|---|---|---|",
         ]
-        for system in evaluation["systems"]:
-            m = system["metrics"]
-            coverage = (m.get("abstention") or {}).get("coverage")
-            lines.append(
-                f"| {system['name']} | {_pct(m['accuracy'])} | {_pct(m['macro_f1'])} | "
-                f"{m['ece']:.3f} | {_pct(coverage)} |"
-            )
+        lines += [
+            f"| {system['name']} | " + " | ".join(cells(system, columns)) + " |"
+            for system in evaluation["systems"]
+        ]
         margin = evaluation.get("margin", {})
         if margin.get("delta") is not None:
             lines += [

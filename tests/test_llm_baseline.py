@@ -1,5 +1,5 @@
 """The prompted-LLM baseline's parsing and configuration (the live endpoint test is in
-test_serve_openai.py, against narrowtune's own server)."""
+test_llm_live.py, against narrowtune's own server)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,79 @@
+"""The prompted-LLM baselines against a live OpenAI-compatible server: narrowtune's own, serving
+a real (tiny, random) generative model. The answers are mostly nonsense; what is tested is that
+every test example makes a real call, nonsense is scored as wrong (never guessed) and reported
+with its reason, and outputs stay valid."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from live_server import live_server
+from test_serve_chat import TinyChatModel
+
+from narrowtune import api
+from narrowtune.extract.baselines import LLMExtractor
+from narrowtune.extract.fields import schema_fields
+from narrowtune.extract.output import Finalizer
+from narrowtune.serve import create_app
+from narrowtune.store import Store
+from narrowtune.task import load_task
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Store]]:
+    with Store(tmp_path_factory.mktemp("db") / "llm.db") as store:
+        key = store.create_key("llm-baseline")
+        app = create_app(store=store, models={"chat": TinyChatModel(default_tokens=4)})
+        with live_server(app) as url:
+            yield f"{url}/v1", key, store
+
+
+@pytest.fixture
+def llm_env(endpoint: tuple[str, str, Store], monkeypatch: pytest.MonkeyPatch) -> Store:
+    url, key, store = endpoint
+    monkeypatch.setenv("NARROWTUNE_LLM_BASE_URL", url)
+    monkeypatch.setenv("NARROWTUNE_LLM_API_KEY", key)
+    return store
+
+
+def test_classify_eval_scores_the_prompted_llm(
+    tiny_run: Path, llm_env: Store, tmp_path: Path
+) -> None:
+    folder = tiny_run.parent.parent.parent  # the task folder: data.csv, runs/tiny/<run>
+    run = tmp_path / "runs" / "tiny" / tiny_run.name  # eval writes into the run: use a copy
+    shutil.copytree(tiny_run, run)
+    shutil.copy(folder / "data.csv", tmp_path / "data.csv")
+    task = load_task(run / "task.yaml")
+    task.base_dir = str(tmp_path)
+    before = len(llm_env.predictions())
+    evaluation = api.evaluate(task, run=str(run))[0]
+    llm = next(s for s in evaluation["systems"] if s["name"] == "prompted LLM (chat)")
+    n = evaluation["split"]["test"]
+    assert llm["metrics"]["n"] == n and 0.0 <= llm["metrics"]["accuracy"] <= 1.0
+    assert llm["metrics"]["ece"] is None  # no calibrated confidence claimed
+    assert len(llm_env.predictions()) - before == n  # one real completion per test example
+    assert not evaluation["notes"]
+
+
+def test_extract_llm_baseline_reports_unusable_answers(
+    tmp_path: Path, endpoint: tuple[str, str, Store], llm_env: Store
+) -> None:
+    from narrowtune.evaluate.llm import Endpoint
+
+    schema = {
+        "type": "object",
+        "properties": {"amount": {"type": "number"}, "token": {"type": "string"}},
+        "required": ["amount"],
+    }
+    finalizer = Finalizer(schema, schema_fields(schema))
+    extractor = LLMExtractor(
+        Endpoint.from_env(), schema, finalizer, instructions="payments", examples=[]
+    )
+    preds, _ = extractor.predict(["pay 20 USDC to bob", "send 3 ETH"])
+    assert len(preds) == 2
+    for pred in preds:  # a tiny random model does not write JSON: said, and the output is valid
+        assert any("not a JSON object" in p for p in pred.problems)
+        assert pred.output.get("amount") is None and "amount" in pred.missing
