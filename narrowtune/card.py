@@ -37,47 +37,20 @@ def model_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] | No
         "",
         "## Evaluation (test split)",
     ]
-    if evaluation:
-        from narrowtune.evaluate.columns import CLASSIFY_COLUMNS, cells
+    from narrowtune.evaluate.columns import CLASSIFY_COLUMNS
 
-        columns = CLASSIFY_COLUMNS[:4]  # accuracy, macro-F1, ECE, coverage at the target
-        lines += [
-            "",
-            "| system | accuracy % | macro-F1 % | ECE | coverage at target precision % |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {system['name']} | " + " | ".join(cells(system, columns)) + " |"
-            for system in evaluation["systems"]
-        ]
-        margin = evaluation.get("margin", {})
-        if margin.get("delta") is not None:
-            lines += [
-                "",
-                f"Margin over the best baseline ({margin['best_baseline']}): "
-                f"{100 * margin['delta']:+.1f} points of {margin['metric']}.",
-            ]
-        else:
-            lines += ["", "Baselines not yet measured: run `narrowtune eval`."]
-    else:
-        lines.append("Not evaluated (no test split).")
-    lines += [
-        "",
-        "## Intended use and limits",
+    lines += _evaluation_lines(evaluation, CLASSIFY_COLUMNS[:4])  # acc, F1, ECE, coverage
+    lines += _closing_lines(
+        info,
         "A narrow model for the labels above only. Inputs outside them get a low confidence at "
         "best: route abstentions to a person, and retrain when the data drifts.",
-        "",
-        "## Reproduce",
-        f"`{info.get('command', 'narrowtune train task.yaml')}` with library versions "
-        f"{info['versions']}.",
-        "",
-    ]
+    )
     return "\n".join(lines)
 
 
 def _generic_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] | None) -> str:
     """The card of kinds other than classify: model facts from the run, the summary columns."""
-    from narrowtune.evaluate.columns import cells, summary_columns
+    from narrowtune.evaluate.columns import summary_columns
 
     model = info.get("model", {})
     lines = [
@@ -98,35 +71,51 @@ def _generic_card(task: Task, info: dict[str, Any], evaluation: dict[str, Any] |
         "",
         "## Evaluation (test split)",
     ]
-    if evaluation:
-        columns = summary_columns(evaluation)
-        lines += [
-            "",
-            "| system | " + " | ".join(c["header"] for c in columns) + " |",
-            "|---" * (len(columns) + 1) + "|",
-        ]
-        lines += [
-            f"| {s['name']} | " + " | ".join(cells(s, columns)) + " |"
-            for s in evaluation["systems"]
-        ]
-        margin = evaluation.get("margin", {})
-        if margin.get("delta") is not None:
-            lines += [
-                "",
-                f"Margin over the best baseline ({margin['best_baseline']}): "
-                f"{100 * margin['delta']:+.1f} points of {margin['metric']}.",
-            ]
-    else:
-        lines.append("Not evaluated (no test split).")
-    lines += [
-        "",
-        "## Intended use and limits",
+    lines += _evaluation_lines(evaluation, summary_columns(evaluation) if evaluation else [])
+    lines += _closing_lines(
+        info,
         "A narrow model for this one job. Check its outputs (invalid or low-confidence ones go "
         "to a person) and retrain when the data drifts.",
+    )
+    return "\n".join(lines)
+
+
+def _evaluation_lines(
+    evaluation: dict[str, Any] | None, columns: list[dict[str, str]]
+) -> list[str]:
+    """The systems table (one row per system, the given summary columns) and the margin."""
+    from narrowtune.evaluate.columns import cells
+
+    if not evaluation:
+        return ["Not evaluated (no test split)."]
+    lines = [
+        "",
+        "| system | " + " | ".join(c["header"] for c in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    lines += [
+        f"| {s['name']} | " + " | ".join(cells(s, columns)) + " |" for s in evaluation["systems"]
+    ]
+    margin = evaluation.get("margin", {})
+    if margin.get("delta") is not None:
+        lines += [
+            "",
+            f"Margin over the best baseline ({margin['best_baseline']}): "
+            f"{100 * margin['delta']:+.1f} points of {margin['metric']}.",
+        ]
+    else:
+        lines += ["", "Baselines not yet measured: run `narrowtune eval`."]
+    return lines
+
+
+def _closing_lines(info: dict[str, Any], limits: str) -> list[str]:
+    return [
+        "",
+        "## Intended use and limits",
+        limits,
         "",
         "## Reproduce",
         f"`{info.get('command', 'narrowtune train task.yaml')}` with library versions "
         f"{info['versions']}.",
         "",
     ]
-    return "\n".join(lines)
