@@ -163,6 +163,13 @@ HEADLINES = [
             )
         )
     ],
+    ("generate_code_migration.json", "checker_pass", "Code migration: node + v5 pass", "report"),
+    (
+        "generate_code_migration.json",
+        "base_few_shot_checker_pass",
+        "Code migration: same, prompted base 2-shot",
+        "baseline",
+    ),
     ("serve_load.json", "errors", "Serve, 10k requests / 100 clients: errors", "0"),
     ("serve_load.json", "lost_rows", "Serve: acknowledged predictions missing from the store", "0"),
     (
