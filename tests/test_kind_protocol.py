@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 from conftest import make_rows, write_csv, write_task
 
 from narrowtune.data import Example, load_splits
@@ -104,40 +103,25 @@ def _check_extract(task: Task, model: Any, preds: list[Prediction], test: list[E
 
 def _write_generate(folder: Path) -> Path:
     """Prompt -> reply pairs in a fixed format, and a tiny Llama built from a config as base."""
+    from test_generate import _task
     from test_generate_tiny import build_tiny_lm, reply_rows, write_jsonl
 
     rows = reply_rows(16)
     write_jsonl(folder / "pairs.jsonl", rows)
     build_tiny_lm(folder / "tiny-lm", [r["prompt"] + "\n" + r["completion"] for r in rows])
-    task = {
-        "name": "tiny-generate",
-        "kind": "generate",
-        "data": {"train": "pairs.jsonl"},
-        "model": {"base": "tiny-lm"},
-        "split": {"validation": 0.15, "test": 0.15},
-        "generate": {
-            "max_new_tokens": 16,
-            "max_length": 64,
-            "epochs": 12,
-            "learning_rate": 0.01,
-            "batch_size": 8,
-            "lora": {"r": 8, "targets": "all"},
-            "early_stopping_patience": None,
-            "contract": {
-                "sections": [
-                    {"name": "greeting", "pattern": "^Hello"},
-                    {"name": "topic", "pattern": "^Topic: (refund|shipping|login)$"},
-                    {"name": "sign-off", "pattern": "^Regards"},
-                ],
-                "forbidden": ["password"],
-                "retries": 1,
-            },
+    # The tiny task of test_generate.py, with a sign-off and a forbidden word in its contract.
+    return _task(
+        folder,
+        contract={
+            "sections": [
+                {"name": "greeting", "pattern": "^Hello"},
+                {"name": "topic", "pattern": "^Topic: (refund|shipping|login)$"},
+                {"name": "sign-off", "pattern": "^Regards"},
+            ],
+            "forbidden": ["password"],
+            "retries": 1,
         },
-        "seed": 3,
-    }
-    path = folder / "task.yaml"
-    path.write_text(yaml.safe_dump(task, sort_keys=False))
-    return path
+    )
 
 
 def _check_generate(task: Task, model: Any, preds: list[Prediction], test: list[Example]) -> None:

@@ -188,7 +188,7 @@ def _llm_system(
     )
     # A prompted LLM gives no calibrated confidence: no ECE, no coverage curve to compare.
     metrics.update(ece=None, abstention=None, coverage_curve=None)
-    ordered = sorted(seconds)
+    millis = 1000 * np.asarray(seconds)
     return {
         "name": f"prompted LLM ({model})",
         "role": "baseline",
@@ -196,8 +196,8 @@ def _llm_system(
         "train_seconds": 0.0,
         "metrics": metrics,
         "latency": {
-            "p50_ms": 1000 * ordered[len(ordered) // 2],
-            "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "p50_ms": float(np.percentile(millis, 50)),  # as measure_latency computes them
+            "p95_ms": float(np.percentile(millis, 95)),
             "throughput_per_s": len(seconds) / sum(seconds) if sum(seconds) else None,
         },
     }
