@@ -23,7 +23,6 @@ from narrowtune.task import load_task
 
 EXAMPLE = ROOT / "examples/brand_voice"
 OVERRIDES = [
-    "generate.style_judge=judge.yaml",
     "generate.max_steps=30",
     "generate.learning_rate=1e-3",  # a 10-minute CPU budget: few steps, so a higher rate
     "generate.eval_every=10",

@@ -4,6 +4,7 @@ train -> eval -> predict path on a tiny causal LM built from a config."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -389,6 +390,52 @@ def test_style_judge_scores_every_output(tiny, tiny_run: Path) -> None:
     with pytest.raises(NarrowtuneError, match="neither a run directory nor a task file"):
         bad = load_task(folder / "task.yaml", ["generate.style_judge=nowhere"])
         evaluate(bad, model, load_splits(bad), baselines=False, latency=False)
+
+
+def test_an_untrained_style_judge_is_skipped_with_the_command_to_train_it(
+    tiny, tiny_run: Path
+) -> None:
+    from narrowtune.generate.evaluation import evaluate
+
+    folder, model = tiny
+    judge_folder = folder / "judge"  # the judge's task file, with no run of its own yet
+    judge_folder.mkdir(exist_ok=True)
+    shutil.copy(tiny_run / "task.yaml", judge_folder / "task.yaml")
+    task = load_task(folder / "task.yaml", ["generate.style_judge=judge/task.yaml"])
+    evaluation = evaluate(task, model, load_splits(task), baselines=False, latency=False)
+    assert "style_approved" not in evaluation["systems"][0]["metrics"]
+    note = next(n for n in evaluation["notes"] if n.startswith("style judge skipped"))
+    assert f"narrowtune train {judge_folder / 'task.yaml'}" in note
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="tests the CPU refusal")
+def test_qlora_without_a_gpu_is_refused_before_a_run_is_written(tiny) -> None:
+    from narrowtune import api
+    from narrowtune.kinds.generate import GenerateError
+
+    folder, _ = tiny
+    task = load_task(folder / "task.yaml", ["generate.qlora=true"])
+    runs = set(task.runs_path.glob("*")) if task.runs_path.exists() else set()
+    with pytest.raises(GenerateError, match="needs a CUDA GPU"):
+        api.train(task, force=True)
+    assert (set(task.runs_path.glob("*")) if task.runs_path.exists() else set()) == runs
+
+
+def test_an_adapter_merged_into_a_fresh_base_matches_the_trained_model(tiny) -> None:
+    """QLoRA merges its adapter into the unquantised base loaded anew: same logits as the
+    in-training merge (checked here on the CPU, where both bases are the same float32 weights)."""
+    import torch
+
+    from narrowtune.kinds.generate import merge_into_base
+
+    folder, model = tiny
+    state, adapter_config = model.adapter
+    merged = merge_into_base(str(folder / "tiny-lm"), state, adapter_config)
+    ids = model.tokenizer("refund the payment 555", return_tensors="pt").input_ids
+    with torch.no_grad():
+        expected = model.lm(ids).logits
+        got = merged(ids).logits
+    assert torch.allclose(got, expected, atol=1e-5)
 
 
 def test_the_last_step_is_evaluated_so_the_best_checkpoint_can_be_it(tiny) -> None:

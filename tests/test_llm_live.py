@@ -77,3 +77,51 @@ def test_extract_llm_baseline_reports_unusable_answers(
     for pred in preds:  # a tiny random model does not write JSON: said, and the output is valid
         assert any("not a JSON object" in p for p in pred.problems)
         assert pred.output.get("amount") is None and "amount" in pred.missing
+
+
+def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_votes(
+    llm_env: Store, tmp_path: Path
+) -> None:
+    """The pairwise judge calls the endpoint for every test prompt; a tiny random model never
+    answers A, B or TIE, so no win rate is claimed and the note says how many were unusable."""
+    from test_generate import _task
+    from test_generate_tiny import build_tiny_lm, reply_rows, write_jsonl
+
+    from narrowtune.data import load_splits
+    from narrowtune.generate.evaluation import evaluate
+    from narrowtune.kinds.generate import train
+
+    folder = tmp_path
+    rows = reply_rows(12)
+    write_jsonl(folder / "pairs.jsonl", rows)
+    build_tiny_lm(folder / "tiny-lm", [r["prompt"] + "\n" + r["completion"] for r in rows])
+    task = load_task(_task(folder, epochs=2, few_shot=1))
+    splits = load_splits(task)
+    model = train(task, splits.train, splits.validation)
+    before = len(llm_env.predictions())
+    evaluation = evaluate(task, model, splits, latency=False)
+    n = len(splits.test)
+    assert len(llm_env.predictions()) - before == n  # one real judge call per test prompt
+    assert "judge_win_rate" not in evaluation["systems"][0]["metrics"]
+    assert f"{n} of {n} answers named none of A, B or TIE" in " ".join(evaluation["notes"])
+
+
+def test_judge_answers_are_read_strictly() -> None:
+    from narrowtune.generate.evaluation import JUDGE_ANSWER
+
+    votes = {
+        t: (m.group(1) if (m := JUDGE_ANSWER.match(t)) else None)
+        for t in ["A", "B.", "**A**", "Reply B", "TIE", '"B"', "a parcel", "About", "Both", "tie"]
+    }
+    assert votes == {
+        "A": "A",
+        "B.": "B",
+        "**A**": "A",
+        "Reply B": "B",
+        "TIE": "TIE",
+        '"B"': "B",
+        "a parcel": None,
+        "About": None,
+        "Both": None,
+        "tie": None,
+    }

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -62,8 +63,9 @@ def few_shot_turns(train: Sequence[Example], k: int, seed: int) -> list[dict[str
     return turns
 
 
-def style_judge(task: Task) -> Any:
-    """The classify model named by `generate.style_judge` (a run directory or a task file)."""
+def style_judge(task: Task) -> tuple[Any, str | None]:
+    """The classify model named by `generate.style_judge` (a run directory, or a task file whose
+    newest run is used), or None and the reason when that task has no trained run yet."""
     from narrowtune.kinds import get_kind
     from narrowtune.task import load_task
 
@@ -74,16 +76,21 @@ def style_judge(task: Task) -> Any:
         judge_task = load_task(reference)
         runs = sorted(p for p in judge_task.runs_path.glob("*") if (p / "run.json").is_file())
         if not runs:
-            raise NarrowtuneError(
-                f"generate.style_judge: {reference} has no trained run yet; "
-                f"train it first: narrowtune train {reference}"
+            return None, (
+                f"style judge skipped: {reference} has no trained run yet; train it with "
+                f"`narrowtune train {reference}` and evaluate again"
             )
         run = runs[-1]  # run ids sort by time
     else:
         raise NarrowtuneError(
             f"generate.style_judge: {reference} is neither a run directory nor a task file"
         )
-    return get_kind("classify").load(run / "model")
+    return get_kind("classify").load(run / "model"), None
+
+
+# "A", "B" or "TIE", optionally quoted, bold or after "Reply"; case-sensitive, so that an
+# answer opening with the article "a" is not read as a vote.
+JUDGE_ANSWER = re.compile(r"[\W_]*(?:Reply\s+)?(A|B|TIE|Tie)\b")
 
 
 def pairwise_judge(
@@ -92,45 +99,48 @@ def pairwise_judge(
     ours: Sequence[str],
     theirs: Sequence[str],
     seed: int,
-) -> float | None:
-    """Share of prompts where an LLM judge prefers `ours` (ties count half); None if unset."""
+) -> tuple[float | None, int]:
+    """Share of prompts where an LLM judge prefers `ours` (ties count half), over the answers
+    that name A, B or TIE, and how many answers did not; (None, 0) if no endpoint is set.
+    Which reply is shown first is drawn at random per prompt (position bias)."""
     from narrowtune.evaluate.llm import Endpoint, complete
 
     endpoint = Endpoint.from_env()
     if endpoint is None:
-        return None
+        return None, 0
     client = endpoint.client()
     model = endpoint.model_name(client)
     rng = random.Random(seed)
     wins = 0.0
+    answered = unparsed = 0
     for prompt, reference, a, b in zip(prompts, references, ours, theirs):
         swap = rng.random() < 0.5
         first, second = (b, a) if swap else (a, b)
-        answer = (
-            complete(
-                client,
-                model,
-                [
-                    {
-                        "role": "user",
-                        "content": "Which reply answers the request better, closest in content and "
-                        "format to the reference? Answer with exactly A, B or TIE.\n\n"
-                        f"Request:\n{prompt}\n\nReference:\n{reference}\n\nReply A:\n{first}\n\n"
-                        f"Reply B:\n{second}",
-                    }
-                ],
-                max_tokens=4,
-            )
-            .strip()
-            .upper()
+        answer = complete(
+            client,
+            model,
+            [
+                {
+                    "role": "user",
+                    "content": "Which reply answers the request better, closest in content and "
+                    "format to the reference? Answer with exactly A, B or TIE.\n\n"
+                    f"Request:\n{prompt}\n\nReference:\n{reference}\n\nReply A:\n{first}\n\n"
+                    f"Reply B:\n{second}",
+                }
+            ],
+            max_tokens=4,
         )
-        if answer.startswith("TIE"):
+        found = JUDGE_ANSWER.match(answer)
+        if found is None:
+            unparsed += 1
+            continue
+        answered += 1
+        verdict = found.group(1).upper()
+        if verdict == "TIE":
             wins += 0.5
-        elif answer.startswith("A"):
-            wins += 0.0 if swap else 1.0
-        elif answer.startswith("B"):
-            wins += 1.0 if swap else 0.0
-    return wins / len(prompts) if prompts else None
+        elif (verdict == "A") != swap:
+            wins += 1.0
+    return (wins / answered if answered else None), unparsed
 
 
 def _latency(model: GenerateModel, requests: list[list[dict[str, str]]]) -> dict[str, float]:
@@ -260,7 +270,11 @@ def evaluate(
         encoder = Encoder.from_pretrained("all-MiniLM-L6-v2", max_length=256)
     except NarrowtuneError as exc:
         notes.append(f"embedding similarity skipped: {exc}")
-    judge = style_judge(task) if spec.style_judge else None
+    judge = None
+    if spec.style_judge:
+        judge, skipped = style_judge(task)
+        if skipped:
+            notes.append(skipped)
 
     candidates: list[tuple[dict[str, Any], GenerateModel, list[dict[str, str]], int | None]] = [
         (
@@ -346,8 +360,9 @@ def evaluate(
     prompts = [ex.text for ex in test]
     if len(systems) > 1:
         best = max(systems[1:], key=lambda s: s["metrics"][task.metric])
+        win, unparsed, failed = None, 0, False
         try:
-            win = pairwise_judge(
+            win, unparsed = pairwise_judge(
                 prompts,
                 references,
                 [c.text for c in checked[systems[0]["name"]]],
@@ -355,16 +370,21 @@ def evaluate(
                 task.seed,
             )
         except NarrowtuneError as exc:
-            win = None
+            failed = True
             notes.append(f"pairwise LLM judge failed: {exc}")
-        if win is None:
+        if unparsed:
+            notes.append(
+                f"pairwise LLM judge: {unparsed} of {len(prompts)} answers named none of A, B "
+                "or TIE and were left out of judge_win_rate."
+            )
+        if win is not None:
+            systems[0]["metrics"]["judge_win_rate"] = win
+            notes.append(f"judge_win_rate: LLM judge preference over '{best['name']}'.")
+        elif not failed and not unparsed:
             notes.append(
                 "pairwise LLM judge skipped: set NARROWTUNE_LLM_BASE_URL to an "
                 "OpenAI-compatible endpoint to add it."
             )
-        else:
-            systems[0]["metrics"]["judge_win_rate"] = win
-            notes.append(f"judge_win_rate: LLM judge preference over '{best['name']}'.")
 
     primary = task.metric
     fine = systems[0]["metrics"][primary]
@@ -380,6 +400,8 @@ def evaluate(
         columns.append({"key": "checker_pass", "header": "checker pass %", "format": "pct"})
     if judge is not None:
         columns.append({"key": "style_approved", "header": "on-style %", "format": "pct"})
+    if "judge_win_rate" in systems[0]["metrics"]:
+        columns.append({"key": "judge_win_rate", "header": "judge win %", "format": "pct"})
     columns += [
         {"key": "generate_tokens_per_s", "header": "tokens/s", "format": "int"},
         {"key": "latency.p50_ms", "header": "p50 ms", "format": "ms"},

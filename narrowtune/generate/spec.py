@@ -131,6 +131,12 @@ class GenerateSpec(_Strict):
         "truncate and drop are counted in the run.",
     )
     packing: bool = Field(default=False, description="Pack several examples per sequence (BFD).")
+    qlora: bool = Field(
+        default=False,
+        description="Train the adapter on the base quantised to 4-bit NF4 (QLoRA): needs a CUDA "
+        "GPU and the bitsandbytes package; the saved model merges the adapter into the "
+        "unquantised base.",
+    )
     early_stopping_patience: int | None = Field(
         default=2,
         ge=1,

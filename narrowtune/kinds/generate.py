@@ -82,6 +82,7 @@ class GenerateConfig:
     learning_rate: float = 0.0
     batch_size: int = 0
     packing: bool = False
+    qlora: bool = False
     train_examples: int = 0
     truncated_examples: int = 0
     dropped_examples: int = 0
@@ -451,22 +452,68 @@ def pick_device() -> tuple[torch.device, torch.dtype]:
     return torch.device("cpu"), torch.float32
 
 
-def load_base(name: str) -> tuple[Any, Any, Path]:
-    """(model, tokenizer, folder) of a base causal LM, on the best device."""
+def check_qlora() -> None:
+    """QLoRA needs CUDA and bitsandbytes: say which is missing before anything is loaded."""
+    if not torch.cuda.is_available():
+        raise GenerateError(
+            "generate.qlora: true needs a CUDA GPU and this machine has none; "
+            "set generate.qlora: false to train the LoRA adapter on the unquantised base"
+        )
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise GenerateError(
+            "generate.qlora: true needs the bitsandbytes package: pip install bitsandbytes"
+        ) from None
+
+
+def load_base(name: str, *, quantize_4bit: bool = False) -> tuple[Any, Any, Path]:
+    """(model, tokenizer, folder) of a base causal LM, on the best device; with
+    `quantize_4bit`, its linear layers quantised to 4-bit NF4 by bitsandbytes (QLoRA)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     path = resolve_base(name)
     device, dtype = pick_device()
+    options: dict[str, Any] = {"dtype": dtype}
+    if quantize_4bit:
+        from transformers import BitsAndBytesConfig
+
+        check_qlora()
+        options["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=dtype,
+        )
+        options["device_map"] = {"": device.index or 0}
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        lm = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        lm = AutoModelForCausalLM.from_pretrained(path, **options)
     except (OSError, ValueError) as exc:
         raise BaseModelError(f"{path}: cannot load a causal LM from this folder: {exc}") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if quantize_4bit:
+        from peft import prepare_model_for_kbit_training
+
+        # casts norms to float32 and enables input gradients, as QLoRA training needs
+        lm = prepare_model_for_kbit_training(lm, use_gradient_checkpointing=False)
+        return lm, tokenizer, path
     return lm.to(device), tokenizer, path
+
+
+def merge_into_base(name: str, state: dict[str, torch.Tensor], adapter_config: dict) -> Any:
+    """The unquantised base with a LoRA adapter (trained on the 4-bit base) merged in."""
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+
+    lm, _, _ = load_base(name)
+    known = set(LoraConfig.__dataclass_fields__)
+    config = LoraConfig(**{k: v for k, v in adapter_config.items() if k in known})
+    peft_model = get_peft_model(lm, config)
+    set_peft_model_state_dict(peft_model, state)
+    return peft_model.merge_and_unload()
 
 
 def base_card_notes(name: str) -> list[str]:
@@ -631,9 +678,11 @@ def train(
         raise GenerateError("no training examples")
     if not validation:
         raise GenerateError("no validation examples: early stopping needs a validation split")
+    if spec.qlora:
+        check_qlora()
     seed_everything(task.seed)
     name = base_name(task)
-    lm, tokenizer, _ = load_base(name)
+    lm, tokenizer, _ = load_base(name, quantize_4bit=spec.qlora)
     device = next(lm.parameters()).device
     options = resolve_options(task)
     rows, truncated, dropped = encode_examples(
@@ -684,7 +733,7 @@ def train(
             seed=task.seed,
             data_seed=task.seed,
             use_cpu=device.type == "cpu",
-            bf16=device.type == "cuda" and lm.dtype == torch.bfloat16,
+            bf16=device.type == "cuda" and pick_device()[1] == torch.bfloat16,
             packing=spec.packing,
             max_length=spec.max_length,
             disable_tqdm=True,
@@ -723,7 +772,13 @@ def train(
     adapter_config = json.loads(
         json.dumps(peft_model.peft_config["default"].to_dict(), default=list)
     )
-    merged = peft_model.merge_and_unload()
+    if spec.qlora:
+        # merging into 4-bit weights would round the adapter away: merge into the full base
+        del peft_model, trainer, lm
+        torch.cuda.empty_cache()
+        merged = merge_into_base(name, state, adapter_config)
+    else:
+        merged = peft_model.merge_and_unload()
     config = GenerateConfig(
         base=name if is_bundled(name) else str(Path(name).expanduser().resolve()),
         system=spec.system,
@@ -735,6 +790,7 @@ def train(
         learning_rate=options["learning_rate"],
         batch_size=batch_size,
         packing=spec.packing,
+        qlora=spec.qlora,
         train_examples=len(rows),
         truncated_examples=truncated,
         dropped_examples=dropped,
