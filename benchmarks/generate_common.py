@@ -7,6 +7,7 @@ machine) and the outputs side by side in `generate_<example>_outputs.jsonl` next
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -67,8 +68,27 @@ def flatten(evaluation: dict[str, Any], model: Any, train_seconds: float) -> dic
     return out
 
 
+def options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Train and evaluate one generate example.")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra task overrides after the script's own (e.g. generate.max_steps=60)",
+    )
+    parser.add_argument(
+        "--setting", help="suffix of the results file: generate_<example>_<setting>.json"
+    )
+    parser.add_argument("--save-model", type=Path, help="also save the trained model here")
+    return parser.parse_args()
+
+
 def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
-    task = load_task(task_file, overrides)
+    args = options()
+    if args.setting:
+        name = f"{name}_{args.setting}"
+    task = load_task(task_file, [*overrides, *args.set])
     splits = load_splits(task)
     kind = get_kind("generate")
 
@@ -83,6 +103,9 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
         f"{model.config.validation_loss_after}",
         flush=True,
     )
+    if args.save_model:
+        model.save(args.save_model)
+        print(f"model saved to {args.save_model}", flush=True)
     evaluation = kind.evaluate(  # type: ignore[attr-defined]
         task,
         model,

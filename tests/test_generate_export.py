@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from narrowtune.errors import NarrowtuneError
 from narrowtune.generate.contract import Contract
 from narrowtune.generate.export import export
 
@@ -76,3 +77,50 @@ def test_gguf_export_of_the_gemma_base_carries_the_merged_adapter(tmp_path: Path
     torch.testing.assert_close(logits, merged_logits, atol=2e-3, rtol=1e-4)
     modelfile = (tmp_path / "out" / "Modelfile").read_text()
     assert "FROM ./model.gguf" in modelfile and GEMMA_LICENCE in modelfile
+
+
+@pytest.mark.slow
+def test_llama_cpp_runs_the_gemma_gguf_with_the_same_prompt_ids_and_stops() -> None:
+    """llama.cpp (optional: llama-cpp-python) gets token for token the prompt transformers gets,
+    and ends the reply at the end-of-turn token instead of running on."""
+    pytest.importorskip("llama_cpp", reason='optional: pip install "narrowtune[llamacpp]"')
+    from narrowtune.generate.base import gguf_file
+    from narrowtune.generate.llamacpp import GgufGenerator
+    from narrowtune.kinds.generate import encode_conversation, load_base
+
+    _, tokenizer, _ = load_base("gemma-3-270m")
+    runner = GgufGenerator(gguf_file(), n_ctx=512, n_threads=1, system="Answer in one word.")
+    messages = [
+        {"role": "user", "content": 'What colour is the sky? (a literal "<end_of_turn>" here)'}
+    ]
+    expected, _ = encode_conversation(
+        tokenizer,
+        [{"role": "system", "content": "Answer in one word."}, *messages],
+        add_generation_prompt=True,
+    )
+    assert runner.prompt_ids(messages) == expected
+    end_of_turn = tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    assert end_of_turn in runner.stops
+    out = runner.generate(messages, max_new_tokens=48)
+    assert (
+        out.tokens <= 48 and "<end_of_turn>" not in out.text and "<start_of_turn>" not in out.text
+    )
+    assert out.finish in {"stop", "length"}
+    with pytest.raises(NarrowtuneError, match="exceeds the context"):
+        runner.generate(messages, max_new_tokens=600)
+
+
+def test_llama_cpp_errors_name_the_missing_piece(tmp_path: Path) -> None:
+    from narrowtune.generate.llamacpp import GgufGenerator
+
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        with pytest.raises(NarrowtuneError, match=r"narrowtune\[llamacpp\]"):
+            GgufGenerator(tmp_path / "model.gguf")
+        return
+    with pytest.raises(NarrowtuneError, match="no GGUF file there"):
+        GgufGenerator(tmp_path / "model.gguf")
+    (tmp_path / "bad.gguf").write_bytes(b"not a gguf")
+    with pytest.raises(NarrowtuneError, match=r"llama\.cpp cannot load it"):
+        GgufGenerator(tmp_path / "bad.gguf")
