@@ -86,8 +86,8 @@ def main() -> None:
                 "hf_seconds": hf_seconds,
                 "gguf_tokens": gguf_out.tokens,
                 "gguf_seconds": gguf_out.seconds,
-                "same_text": text == gguf_out.text.strip(),
-                "chrf": chrf(gguf_out.text.strip(), text),
+                "same_text": text == gguf_out.text,
+                "chrf": chrf(gguf_out.text, text),
             }
         )
         print(
@@ -95,6 +95,7 @@ def main() -> None:
             f"llama.cpp {gguf_out.tokens} tok {gguf_out.seconds:.1f} s",
             flush=True,
         )
+    runner.close()
     scratch.cleanup()
 
     hf_rate = sum(r["hf_tokens"] for r in rows) / sum(r["hf_seconds"] for r in rows)

@@ -170,6 +170,27 @@ HEADLINES = [
         "Code migration: same, prompted base 2-shot",
         "baseline",
     ),
+    *[
+        ("generate_code_migration_40min.json", key, f"Code migration, 40-min run: {what}", target)
+        for key, what, target in (
+            ("train_steps", "LoRA steps", "report"),
+            ("contract_rate_before_retry", "contract compliance, fine-tuned", "report"),
+            ("contract_rate_after_retry", "same, after retry", "report"),
+            ("checker_pass", "node + v5 pass, fine-tuned", "report"),
+            ("base_few_shot_checker_pass", "same, prompted base 2-shot", "baseline"),
+            ("chrf", "chrF, fine-tuned", "report"),
+        )
+    ],
+    *[
+        (f"generate_gguf_speed_{setting}.json", key, f"GGUF speed ({what}): {label}", target)
+        for setting, what in (("base", "Gemma base"), ("code", "code-migration fine-tune"))
+        for key, label, target in (
+            ("llamacpp_tokens_per_s", "llama.cpp tokens/s (1 core)", "report"),
+            ("transformers_tokens_per_s", "transformers tokens/s (1 core)", "baseline"),
+            ("llamacpp_speedup", "llama.cpp / transformers", "report"),
+            ("prompt_ids_identical", "prompts with identical token ids", "1.0"),
+        )
+    ],
     ("serve_load.json", "errors", "Serve, 10k requests / 100 clients: errors", "0"),
     ("serve_load.json", "lost_rows", "Serve: acknowledged predictions missing from the store", "0"),
     (

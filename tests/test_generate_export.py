@@ -108,6 +108,7 @@ def test_llama_cpp_runs_the_gemma_gguf_with_the_same_prompt_ids_and_stops() -> N
     assert out.finish in {"stop", "length"}
     with pytest.raises(NarrowtuneError, match="exceeds the context"):
         runner.generate(messages, max_new_tokens=600)
+    runner.close()
 
 
 def test_llama_cpp_errors_name_the_missing_piece(tmp_path: Path) -> None:

@@ -17,10 +17,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.generate.template import STOP_STRINGS, segments
+from narrowtune.generate.template import STOP_STRINGS, cut_at_stop, segments
 
 INSTALL_HINT = (
     'llama.cpp inference needs llama-cpp-python: pip install "narrowtune[llamacpp]" '
@@ -99,7 +98,18 @@ class GgufGenerator:
             if len(out) >= max_new_tokens:
                 break
         text = self.llm.detokenize(out).decode("utf-8", errors="replace")
-        return GgufOutput(text, len(out), finish, time.perf_counter() - began)
+        # as in the transformers path: a turn marker written out as plain text also ends the reply
+        text, cut = cut_at_stop(text, STOP_STRINGS)
+        return GgufOutput(
+            text.strip(), len(out), "stop" if cut else finish, time.perf_counter() - began
+        )
 
-    def chat(self, messages: Sequence[dict[str, str]], max_new_tokens: int = 160) -> Any:
-        return self.generate(messages, max_new_tokens)
+    def close(self) -> None:
+        """Free the model now (llama-cpp-python's own finaliser can fail at interpreter exit)."""
+        self.llm.close()
+
+    def __enter__(self) -> GgufGenerator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
