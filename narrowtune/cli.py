@@ -33,7 +33,8 @@ Overrides = Annotated[
     list[str] | None,
     typer.Argument(help="key=value overrides of the task file, e.g. train.epochs=3 seed=7."),
 ]
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "llamacpp")
+BACKEND_HELP = "Inference backend: torch; onnx or onnx-int8 (classify); llamacpp (generate, GGUF)."
 
 
 @contextmanager
@@ -175,9 +176,7 @@ def eval_(
     overrides: Overrides = None,
     run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
     baselines: Annotated[bool, typer.Option(help="Also score the baselines.")] = True,
-    backend: Annotated[
-        str, typer.Option(help=f"Inference backend: {', '.join(BACKENDS)}.")
-    ] = "torch",
+    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
 ) -> None:
     """Score a run and every baseline on the same test split; writes report.html."""
     if backend not in BACKENDS:
@@ -197,12 +196,11 @@ def predict(
     ] = None,
     run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
     text_column: Annotated[str | None, typer.Option(help="Default: the task's.")] = None,
-    backend: Annotated[
-        str, typer.Option(help=f"Inference backend: {', '.join(BACKENDS)}.")
-    ] = "torch",
+    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl or csv.")] = None,
 ) -> None:
-    """Predict label, confidence and abstain for each row of INPUT_FILE."""
+    """Predict each row of INPUT_FILE: a label (classify), fields (extract) or a checked draft
+    (generate), with confidence and abstain."""
     from narrowtune import api, runs
 
     if backend not in BACKENDS:
@@ -400,9 +398,7 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: DbOption = None,
     max_batch: Annotated[int, typer.Option(help="Most texts in one request (else 413).")] = 256,
-    backend: Annotated[
-        str, typer.Option(help=f"Inference backend: {', '.join(BACKENDS)}.")
-    ] = "torch",
+    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (each loads every model).")
     ] = 1,

@@ -125,3 +125,58 @@ def test_llama_cpp_errors_name_the_missing_piece(tmp_path: Path) -> None:
     (tmp_path / "bad.gguf").write_bytes(b"not a gguf")
     with pytest.raises(NarrowtuneError, match=r"llama\.cpp cannot load it"):
         GgufGenerator(tmp_path / "bad.gguf")
+
+
+@pytest.mark.slow
+def test_the_llamacpp_backend_runs_a_saved_model_like_torch(tmp_path: Path) -> None:
+    """A saved fine-tuned generator (a non-zero adapter on Gemma) loaded with backend llamacpp:
+    its GGUF is exported once into the model folder, greedy replies agree with the torch
+    backend's, forbidden phrases are banned on retry, and sampling is seeded."""
+    pytest.importorskip("llama_cpp", reason='optional: pip install "narrowtune[llamacpp]"')
+    from peft import LoraConfig, get_peft_model
+    from peft.utils import get_peft_model_state_dict
+
+    from narrowtune.kinds.generate import GenerateConfig, GenerateModel, load, load_base
+
+    lm, tokenizer, _ = load_base("gemma-3-270m")
+    peft_model = get_peft_model(
+        lm, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+    )
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=0.02)
+    state = get_peft_model_state_dict(peft_model)
+    config = peft_model.peft_config["default"].to_dict()
+    config["target_modules"] = sorted(config["target_modules"])
+    GenerateModel(
+        peft_model.merge_and_unload(),
+        tokenizer,
+        GenerateConfig(
+            base="gemma-3-270m", system="Repeat after me: the parcel is late.", max_new_tokens=16
+        ),
+        Contract({"forbidden": ["parcel"], "retries": 1}),
+        adapter=(state, config),
+    ).save(tmp_path)
+    prompts = ["My parcel?", "Where is my order?"]
+    with torch.inference_mode():
+        expected = load(tmp_path).predict(prompts)
+    fast = load(tmp_path, backend="llamacpp")
+    assert sorted(p.name for p in tmp_path.iterdir() if "gguf" in p.name) == ["model.gguf"]
+    written = (tmp_path / "model.gguf").stat().st_mtime_ns
+    got = fast.predict(prompts)
+    for ours, theirs in zip(got, expected):
+        assert ours.output[:30] == theirs.output[:30]  # q4 matmuls vs float32: same greedy start
+        assert abs(ours.confidence - theirs.confidence) < 0.1
+        assert ours.problems == theirs.problems and ours.abstain == theirs.abstain
+    conversation = [fast.messages_for(prompts[0])]
+    assert "parcel" in fast._generate(conversation)[0][0].lower()
+    assert "parcel" not in fast._generate(conversation, ban_forbidden=True)[0][0].lower()
+    sampled = [fast._generate(conversation, temperature=0.7, seed=s)[0][0] for s in (3, 3, 4)]
+    assert sampled[0] == sampled[1]
+    fast.runner.close()
+    load(tmp_path, backend="llamacpp").runner.close()  # the GGUF is reused, not rewritten
+    assert (tmp_path / "model.gguf").stat().st_mtime_ns == written
+    with pytest.raises(NarrowtuneError, match="torch or llamacpp backend, not 'onnx'"):
+        load(tmp_path, backend="onnx")

@@ -282,7 +282,8 @@ def evaluate(
                 "name": "fine-tuned (LoRA)",
                 "role": "fine-tuned",
                 "description": f"LoRA r={model.config.lora.get('r')} on {model.config.base}, "
-                f"{model.config.steps} steps; contract retries {model.contract.retries}",
+                f"{model.config.steps} steps; contract retries {model.contract.retries}"
+                + ("; run on llama.cpp (GGUF), baselines on transformers" if model.runner else ""),
                 "train_seconds": train_seconds,
             },
             model,

@@ -17,6 +17,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from narrowtune.errors import NarrowtuneError
 from narrowtune.generate.template import STOP_STRINGS, cut_at_stop, segments
@@ -35,6 +38,13 @@ class GgufOutput:
     seconds: float
 
 
+def check_installed() -> None:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        raise NarrowtuneError(INSTALL_HINT) from None
+
+
 class GgufGenerator:
     """Greedy generation from a GGUF chat model with llama.cpp, in narrowtune's chat template."""
 
@@ -46,10 +56,9 @@ class GgufGenerator:
         n_threads: int | None = None,
         system: str = "",
     ) -> None:
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            raise NarrowtuneError(INSTALL_HINT) from None
+        check_installed()
+        from llama_cpp import Llama
+
         path = Path(gguf)
         if not path.is_file():
             raise NarrowtuneError(f"{path}: no GGUF file there (narrowtune export writes one)")
@@ -80,29 +89,90 @@ class GgufGenerator:
         return ids
 
     def generate(self, messages: Sequence[dict[str, str]], max_new_tokens: int) -> GgufOutput:
+        """Greedy reply to one conversation, timed."""
+        began = time.perf_counter()
+        text, _, _, tokens, finish = self.complete(messages, max_new_tokens=max_new_tokens)
+        return GgufOutput(text, tokens, finish, time.perf_counter() - began)
+
+    def complete(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        banned: Sequence[Sequence[int]] = (),
+        stop: Sequence[str] = (),
+    ) -> tuple[str, float, int, int, str]:
+        """(text, confidence, prompt tokens, completion tokens, finish) for one conversation, as
+        `GenerateModel._generate` returns them: greedy, or sampled with `temperature` and
+        nucleus `top_p`; `banned` token sequences never completed (as transformers'
+        `bad_words_ids`); confidence = exp(mean log-probability of the chosen tokens, the
+        stop token included), from the raw logits."""
         prompt = self.prompt_ids(messages)
         if len(prompt) + max_new_tokens > self.llm.n_ctx():
             raise NarrowtuneError(
                 f"prompt of {len(prompt)} tokens + {max_new_tokens} new tokens exceeds the "
                 f"context of {self.llm.n_ctx()} tokens (n_ctx)"
             )
-        began = time.perf_counter()
+        rng = np.random.default_rng(seed)
+        vocab = self.llm.n_vocab()
+        history = list(prompt)
         out: list[int] = []
+        logprobs: list[float] = []
         finish = "length"
         self.llm.reset()
-        for token in self.llm.generate(prompt, temp=0.0, top_k=1, reset=True):
-            if int(token) in self.stops:
+        self.llm.eval(prompt)
+        stops = [*STOP_STRINGS, *stop]
+        for _ in range(max_new_tokens):
+            # llama-cpp-python keeps no logits without logits_all (n_ctx x 262k floats for
+            # Gemma): read the last position's straight from the context after each eval
+            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits_ith(-1), shape=(vocab,))
+            logits = logits.astype(np.float64)
+            shifted = logits - logits.max()
+            log_z = np.log(np.exp(shifted).sum())
+            allowed = shifted.copy()
+            for seq in banned:
+                if len(seq) == 1 or history[-(len(seq) - 1) :] == list(seq[:-1]):
+                    allowed[seq[-1]] = -np.inf
+            token = self._pick(allowed, temperature, top_p, rng)
+            logprobs.append(float(shifted[token] - log_z))
+            if token in self.stops:
                 finish = "stop"
                 break
-            out.append(int(token))
-            if len(out) >= max_new_tokens:
+            out.append(token)
+            history.append(token)
+            if stop and cut_at_stop(self._text(out), stops)[1]:
+                finish = "stop"
                 break
-        text = self.llm.detokenize(out).decode("utf-8", errors="replace")
-        # as in the transformers path: a turn marker written out as plain text also ends the reply
-        text, cut = cut_at_stop(text, STOP_STRINGS)
-        return GgufOutput(
-            text.strip(), len(out), "stop" if cut else finish, time.perf_counter() - began
-        )
+            self.llm.eval([token])
+        text, cut = cut_at_stop(self._text(out), stops)
+        confidence = float(np.exp(np.mean(logprobs))) if logprobs else 0.0
+        return text.strip(), confidence, len(prompt), len(out), "stop" if cut else finish
+
+    @staticmethod
+    def _pick(logits: np.ndarray, temperature: float, top_p: float, rng: Any) -> int:
+        if temperature <= 0:
+            return int(np.argmax(logits))
+        scaled = logits / temperature
+        probs = np.exp(scaled - scaled.max())
+        probs /= probs.sum()
+        order = np.argsort(-probs)
+        keep = int(np.searchsorted(np.cumsum(probs[order]), top_p)) + 1
+        chosen = order[:keep]
+        return int(rng.choice(chosen, p=probs[chosen] / probs[chosen].sum()))
+
+    def _text(self, tokens: list[int]) -> str:
+        return self.llm.detokenize(tokens).decode("utf-8", errors="replace")
+
+    def token_sequences(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text, special tokens split (for banned phrases)."""
+        return [
+            ids
+            for text in texts
+            if (ids := self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        ]
 
     def close(self) -> None:
         """Free the model now (llama-cpp-python's own finaliser can fail at interpreter exit)."""

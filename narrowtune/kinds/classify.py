@@ -142,6 +142,10 @@ class ClassifyModel:
 
 def load(directory: Path | str, *, backend: str = "torch") -> ClassifyModel:
     """Load a classifier saved by `ClassifyModel.save` (backend: torch, onnx or onnx-int8)."""
+    if backend not in ("torch", "onnx", "onnx-int8"):
+        raise NarrowtuneError(
+            f"kind 'classify' runs on the torch, onnx or onnx-int8 backend, not '{backend}'"
+        )
     directory = Path(directory)
     config_path = directory / CONFIG_FILE
     if not config_path.is_file():

@@ -48,6 +48,7 @@ from narrowtune.kinds.base import Generation, Prediction, ProgressFn
 
 if TYPE_CHECKING:
     from narrowtune.data import Example, Splits
+    from narrowtune.generate.llamacpp import GgufGenerator
     from narrowtune.task import Task
 
 CONFIG_FILE = "generate.json"
@@ -58,6 +59,7 @@ LORA_TARGETS = {
     "all": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
 }
 RETRY_TEMPERATURE = 0.7
+GGUF_CONTEXT = 4096  # llama.cpp context (prompt + reply tokens) of the llamacpp backend
 RETRY_TOP_P = 0.95
 CONFIDENCE_NOTE = "geometric mean probability of the generated tokens (end-of-turn included)"
 
@@ -155,16 +157,26 @@ def stop_token_ids(tokenizer: Any) -> list[int]:
     return sorted(out)
 
 
+def phrase_variants(phrases: Sequence[str]) -> list[str]:
+    """Each forbidden phrase as written, lower-case and capitalised, with and without a leading
+    space (how the phrase can start mid-sentence or at a line start)."""
+    return sorted(
+        {
+            prefix + variant
+            for phrase in phrases
+            for variant in (phrase, phrase.lower(), phrase[:1].upper() + phrase[1:])
+            for prefix in ("", " ")
+        }
+    )
+
+
 def banned_token_sequences(tokenizer: Any, phrases: Sequence[str]) -> list[list[int]]:
-    """Token sequences of each forbidden phrase as written, lower-case and capitalised, with and
-    without a leading space (how the phrase can start mid-sentence or at a line start)."""
-    out: set[tuple[int, ...]] = set()
-    for phrase in phrases:
-        for variant in {phrase, phrase.lower(), phrase[:1].upper() + phrase[1:]}:
-            for text in (variant, " " + variant):
-                ids = tokenizer(text, add_special_tokens=False).input_ids
-                if ids:
-                    out.add(tuple(ids))
+    """Token sequences of every variant of each forbidden phrase (see `phrase_variants`)."""
+    out = {
+        tuple(ids)
+        for text in phrase_variants(phrases)
+        if (ids := tokenizer(text, add_special_tokens=False).input_ids)
+    }
     return [list(ids) for ids in sorted(out)]
 
 
@@ -202,18 +214,26 @@ class GenerateModel:
         *,
         adapter: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None,
         shots: Sequence[dict[str, str]] = (),
+        runner: GgufGenerator | None = None,
     ) -> None:
-        self.lm = lm.eval()
-        self.tokenizer = tokenizer
         self.config = config
         self.contract = contract
         self.adapter = adapter  # (state dict, peft config) of the LoRA adapter, for `save`
         self.shots = [dict(m) for m in shots]  # few-shot turns placed before every prompt
-        self.device = next(lm.parameters()).device
-        self._stop_ids = stop_token_ids(tokenizer)
-        self._banned = (
-            banned_token_sequences(tokenizer, contract.forbidden) if contract.forbidden else None
-        )
+        # llama.cpp on a GGUF (backend "llamacpp") instead of transformers: no torch weights
+        self.runner = runner
+        self.lm = None if runner else lm.eval()
+        self.tokenizer = tokenizer
+        self.device = torch.device("cpu") if runner else next(lm.parameters()).device
+        if runner is not None:
+            self._banned = runner.token_sequences(phrase_variants(contract.forbidden))
+        else:
+            self._stop_ids = stop_token_ids(tokenizer)
+            self._banned = (
+                banned_token_sequences(tokenizer, contract.forbidden)
+                if contract.forbidden
+                else None
+            )
 
     # -- prompts
 
@@ -234,7 +254,20 @@ class GenerateModel:
         stop: Sequence[str] = (),
     ) -> list[tuple[str, float, int, int, str]]:
         """(text, confidence, prompt tokens, completion tokens, finish reason) per conversation,
-        generated as one left-padded batch."""
+        generated as one left-padded batch (with llama.cpp: one conversation at a time)."""
+        if self.runner is not None:
+            return [
+                self.runner.complete(
+                    c,
+                    max_new_tokens=max_new_tokens or self.config.max_new_tokens,
+                    temperature=temperature,
+                    top_p=RETRY_TOP_P if temperature > 0 else 1.0,
+                    seed=seed,
+                    banned=self._banned if ban_forbidden and self._banned else (),
+                    stop=stop,
+                )
+                for c in conversations
+            ]
         prompts = [
             encode_conversation(self.tokenizer, c, add_generation_prompt=True)[0]
             for c in conversations
@@ -520,12 +553,17 @@ def base_card_notes(name: str) -> list[str]:
     return [GEMMA_LICENCE] if is_bundled(name) else []
 
 
+BACKENDS = ("torch", "llamacpp")
+GGUF_FILE = "model.gguf"
+
+
 def load(directory: Path | str, *, backend: str = "torch") -> GenerateModel:
-    """Load a generator saved by `GenerateModel.save` (base model + LoRA adapter, merged)."""
-    if backend != "torch":
+    """Load a generator saved by `GenerateModel.save` (base model + LoRA adapter, merged).
+
+    backend "llamacpp" runs the model's GGUF with llama.cpp instead (see `load_gguf`)."""
+    if backend not in BACKENDS:
         raise NarrowtuneError(
-            f"kind generate runs on the torch backend only (got '{backend}'); "
-            "export a GGUF for llama.cpp instead"
+            f"kind generate runs on the {' or '.join(BACKENDS)} backend, not '{backend}'"
         )
     directory = Path(directory)
     config_path = directory / CONFIG_FILE
@@ -533,6 +571,8 @@ def load(directory: Path | str, *, backend: str = "torch") -> GenerateModel:
         raise NarrowtuneError(f"{directory} holds no trained generator ({CONFIG_FILE} missing)")
     config = GenerateConfig(**json.loads(config_path.read_text()))
     contract = Contract(config.contract, directory)
+    if backend == "llamacpp":
+        return load_gguf(directory, config, contract)
     lm, tokenizer, _ = load_base(config.base)
     adapter = None
     if (directory / ADAPTER_FILE).is_file():
@@ -546,6 +586,28 @@ def load(directory: Path | str, *, backend: str = "torch") -> GenerateModel:
         )
         lm = peft_model.merge_and_unload()
     return GenerateModel(lm, tokenizer, config, contract, adapter=adapter)
+
+
+def load_gguf(directory: Path, config: GenerateConfig, contract: Contract) -> GenerateModel:
+    """The saved generator on llama.cpp. Its GGUF (`model.gguf` beside the adapter) is exported
+    on first use, written to a temporary name and renamed, so a crash leaves no partial file."""
+    from narrowtune.generate.export import write_gguf
+    from narrowtune.generate.llamacpp import GgufGenerator, check_installed
+
+    check_installed()
+    gguf = directory / GGUF_FILE
+    if not gguf.is_file():
+        if not is_bundled(config.base):
+            raise NarrowtuneError(
+                f"backend llamacpp needs {gguf}: narrowtune writes GGUFs for the bundled base "
+                "only; convert `narrowtune export` merged/ with llama.cpp's "
+                f"convert_hf_to_gguf.py and save it as {gguf}"
+            )
+        partial = gguf.with_name(f".{GGUF_FILE}.partial")
+        write_gguf(load(directory), partial)
+        partial.replace(gguf)
+    runner = GgufGenerator(gguf, n_ctx=GGUF_CONTEXT, system=config.system)
+    return GenerateModel(None, None, config, contract, runner=runner)
 
 
 def base_model(task: Task, *, shots: Sequence[dict[str, str]] = ()) -> GenerateModel:
