@@ -337,8 +337,8 @@ def evaluate(
     checked: dict[str, list[Checked]] = {}
     for number, (info, system, shots, retries) in enumerate(candidates, start=1):
         requests = [conversation(ex.target["messages"], system_prompt, shots) for ex in test]
-        if progress:
-            progress(f"generate ({info['name']})", number - 1, len(candidates))
+        if progress:  # one bar over every system's prompts, moved as each system finishes
+            progress("generate", (number - 1) * len(test), len(candidates) * len(test))
         began = time.perf_counter()
         results = system.generate_checked(requests, retries=retries)
         wall = time.perf_counter() - began
@@ -357,6 +357,8 @@ def evaluate(
             }
         systems.append({**info, "metrics": metrics, "latency": lat})
         checked[info["name"]] = results
+        if progress:
+            progress("generate", number * len(test), len(candidates) * len(test))
 
     prompts = [ex.text for ex in test]
     if len(systems) > 1:

@@ -13,6 +13,8 @@ llama.cpp (several minutes on 2 cores). Build once into a wheel to reuse it:
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,11 +40,28 @@ class GgufOutput:
     seconds: float
 
 
+_LOG_CALLBACK: Any = None  # kept referenced: llama.cpp calls it from C
+GGML_LOG_ERROR = 4  # ggml's log levels: none 0, debug 1, info 2, warn 3, error 4, cont 5
+
+
 def check_installed() -> None:
+    """Import llama-cpp-python (or say how to install it) and pass on only llama.cpp's errors
+    to stderr: its own filter uses an older level table and prints warnings meant for
+    developers (e.g. about its sliding-window cache) on every load."""
+    global _LOG_CALLBACK
     try:
-        import llama_cpp  # noqa: F401
+        import llama_cpp
     except ImportError:
         raise NarrowtuneError(INSTALL_HINT) from None
+    if _LOG_CALLBACK is None:
+
+        @llama_cpp.llama_log_callback  # type: ignore[misc]
+        def errors_only(level: int, text: bytes, user_data: Any) -> None:
+            if level == GGML_LOG_ERROR:
+                sys.stderr.write(text.decode("utf-8", errors="replace"))
+
+        _LOG_CALLBACK = errors_only
+        llama_cpp.llama_log_set(errors_only, ctypes.c_void_p(0))
 
 
 class GgufGenerator:
