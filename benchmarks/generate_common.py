@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -116,10 +117,13 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
         progress=progress,
     )
     result = flatten(evaluation, model, train_seconds)
+    cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    prefix = (f"OMP_NUM_THREADS={threads} " if threads else "") + f"taskset -c {cores} "
     result.update(
-        command="OMP_NUM_THREADS=1 taskset -c 1 python " + " ".join(sys.argv),
+        command=prefix + "python " + " ".join(sys.argv),
         date=datetime.now(UTC).strftime("%Y-%m-%d"),
-        machine=machine_description() + ", pinned to 1 core (taskset -c 1, OMP_NUM_THREADS=1)",
+        machine=machine_description() + f", pinned to core(s) {cores} ({prefix.strip()})",
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"generate_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
