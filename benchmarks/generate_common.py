@@ -82,6 +82,12 @@ def options() -> argparse.Namespace:
         "--setting", help="suffix of the results file: generate_<example>_<setting>.json"
     )
     parser.add_argument("--save-model", type=Path, help="also save the trained model here")
+    parser.add_argument(
+        "--load-model",
+        type=Path,
+        help="evaluate a model saved by an earlier --save-model run instead of training; "
+        "train_seconds is then that run's, from its recorded tokens and tokens/s",
+    )
     return parser.parse_args()
 
 
@@ -96,14 +102,22 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
     def progress(stage: str, done: int, total: int) -> None:
         print(f"[{datetime.now(UTC):%H:%M:%S}] {stage} {done}/{total}", flush=True)
 
-    began = time.perf_counter()
-    model = kind.train(task, splits.train, splits.validation, progress=progress)
-    train_seconds = time.perf_counter() - began
-    print(
-        f"trained in {train_seconds:.0f} s: {model.config.validation_loss_before} -> "
-        f"{model.config.validation_loss_after}",
-        flush=True,
-    )
+    if args.load_model:
+        from narrowtune.kinds.generate import load
+
+        model = load(args.load_model)
+        config = model.config
+        train_seconds = config.train_tokens / config.train_tokens_per_s
+        print(f"loaded {args.load_model}: {config.steps} steps, ~{train_seconds:.0f} s", flush=True)
+    else:
+        began = time.perf_counter()
+        model = kind.train(task, splits.train, splits.validation, progress=progress)
+        train_seconds = time.perf_counter() - began
+        print(
+            f"trained in {train_seconds:.0f} s: {model.config.validation_loss_before} -> "
+            f"{model.config.validation_loss_after}",
+            flush=True,
+        )
     if args.save_model:
         model.save(args.save_model)
         print(f"model saved to {args.save_model}", flush=True)
