@@ -69,6 +69,18 @@ def flatten(evaluation: dict[str, Any], model: Any, train_seconds: float) -> dic
     return out
 
 
+def provenance() -> dict[str, str]:
+    """`command` (with the cores and threads this process really ran on), `date`, `machine`."""
+    cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    prefix = (f"OMP_NUM_THREADS={threads} " if threads else "") + f"taskset -c {cores}"
+    return {
+        "command": f"{prefix} python " + " ".join(sys.argv),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": machine_description() + f", pinned to core(s) {cores} ({prefix})",
+    }
+
+
 def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train and evaluate one generate example.")
     parser.add_argument(
@@ -131,14 +143,7 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
         progress=progress,
     )
     result = flatten(evaluation, model, train_seconds)
-    cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
-    threads = os.environ.get("OMP_NUM_THREADS", "")
-    prefix = (f"OMP_NUM_THREADS={threads} " if threads else "") + f"taskset -c {cores} "
-    result.update(
-        command=prefix + "python " + " ".join(sys.argv),
-        date=datetime.now(UTC).strftime("%Y-%m-%d"),
-        machine=machine_description() + f", pinned to core(s) {cores} ({prefix.strip()})",
-    )
+    result.update(provenance())
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"generate_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     with (RESULTS / f"generate_{name}_outputs.jsonl").open("w", encoding="utf-8") as handle:

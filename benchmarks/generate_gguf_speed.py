@@ -22,12 +22,13 @@ import json
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_common import ROOT, provenance
+
 RESULTS = ROOT / "benchmarks" / "results"
 
 
@@ -48,7 +49,6 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from narrowtune.data import load_splits
-    from narrowtune.evaluate import machine_description
     from narrowtune.generate.base import gguf_file
     from narrowtune.generate.export import export
     from narrowtune.generate.llamacpp import GgufGenerator
@@ -113,9 +113,7 @@ def main() -> None:
         "outputs_chrf_llamacpp_vs_transformers": round(sum(r["chrf"] for r in rows) / len(rows), 4),
         "transformers_dtype": "float32 (dequantised from the GGUF)",
         "gguf": "Q4_K_M" + (" + adapter-changed tensors in float32" if args.model else ""),
-        "command": f"OMP_NUM_THREADS={args.threads} taskset -c 0 python " + " ".join(sys.argv),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": machine_description() + f", pinned to {args.threads} core(s)",
+        **provenance(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"generate_gguf_speed_{args.setting}.json").write_text(
