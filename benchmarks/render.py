@@ -171,6 +171,16 @@ HEADLINES = [
         "baseline",
     ),
     *[
+        ("generate_wallet_replies_40min.json", key, f"Wallet replies, 40-min run: {what}", target)
+        for key, what, target in (
+            ("train_steps", "LoRA steps", "report"),
+            ("contract_rate_before_retry", "contract compliance, fine-tuned", "report"),
+            ("base_few_shot_contract_rate_before_retry", "same, prompted base 3-shot", "baseline"),
+            ("chrf", "chrF, fine-tuned", "report"),
+            ("base_few_shot_chrf", "chrF, prompted base 3-shot", "baseline"),
+        )
+    ],
+    *[
         ("generate_code_migration_40min.json", key, f"Code migration, 40-min run: {what}", target)
         for key, what, target in (
             ("train_steps", "LoRA steps", "report"),
