@@ -4,7 +4,9 @@
 chat template, the same token ids and the same stops as the transformers path (see
 `narrowtune.generate.template`): the prompt is tokenized segment by segment, template markup with
 its special tokens, message text with special tokens split, so a literal "<end_of_turn>" in a
-ticket cannot end a turn here either. Decoding is greedy.
+ticket cannot end a turn here either. Decoding is narrowtune's own loop over llama.cpp's logits
+(greedy, or seeded nucleus sampling for contract retries, with banned phrases), so confidence
+and the contract retries work as they do on transformers.
 
 llama-cpp-python ships as source only on PyPI; `pip install "narrowtune[llamacpp]"` compiles
 llama.cpp (several minutes on 2 cores). Build once into a wheel to reuse it:
@@ -65,7 +67,7 @@ def check_installed() -> None:
 
 
 class GgufGenerator:
-    """Greedy generation from a GGUF chat model with llama.cpp, in narrowtune's chat template."""
+    """Generation from a GGUF chat model with llama.cpp, in narrowtune's chat template."""
 
     def __init__(
         self,
