@@ -59,8 +59,10 @@ LORA_TARGETS = {
     "all": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
 }
 RETRY_TEMPERATURE = 0.7
-GGUF_CONTEXT = 4096  # llama.cpp context (prompt + reply tokens) of the llamacpp backend
 RETRY_TOP_P = 0.95
+BACKENDS = ("torch", "llamacpp")
+GGUF_FILE = "model.gguf"  # written beside the adapter on the first llamacpp load
+GGUF_CONTEXT = 4096  # llama.cpp context (prompt + reply tokens) of the llamacpp backend
 CONFIDENCE_NOTE = "geometric mean probability of the generated tokens (end-of-turn included)"
 
 
@@ -551,10 +553,6 @@ def merge_into_base(name: str, state: dict[str, torch.Tensor], adapter_config: d
 
 def base_card_notes(name: str) -> list[str]:
     return [GEMMA_LICENCE] if is_bundled(name) else []
-
-
-BACKENDS = ("torch", "llamacpp")
-GGUF_FILE = "model.gguf"
 
 
 def load(directory: Path | str, *, backend: str = "torch") -> GenerateModel:
