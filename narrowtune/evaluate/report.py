@@ -95,6 +95,11 @@ footer { margin-top: 3rem; color: #8a949d; font-size: .85rem; }
 # ----------------------------------------------------------------------------------------------
 
 
+def notes_html(notes: Iterable[str]) -> str:
+    """An evaluation's notes as an HTML list (the "Notes" section of the kinds' reports)."""
+    return "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>"
+
+
 def render_report(evaluation: dict[str, Any]) -> str:
     """Return the report as one HTML document (inline CSS and SVG, nothing fetched)."""
     task = str(evaluation.get("task") or "untitled task")

@@ -139,10 +139,6 @@ def _errors_section(errors: list[dict[str, Any]]) -> str:
     )
 
 
-def _notes_section(notes: list[str]) -> str:
-    return "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
-
-
 def evaluate_extract(
     task: Task,
     model: ExtractModel,
@@ -156,6 +152,7 @@ def evaluate_extract(
     from narrowtune.data import fingerprint
     from narrowtune.evaluate import machine_description
     from narrowtune.evaluate.metrics import measure_latency
+    from narrowtune.evaluate.report import notes_html
 
     test = splits.test
     texts = [ex.text for ex in test]
@@ -272,7 +269,7 @@ def evaluate_extract(
         ["errors", "Errors", _errors_section(errors[:15])],
     ]
     if notes:
-        sections.append(["notes", "Notes", _notes_section(notes)])
+        sections.append(["notes", "Notes", notes_html(notes)])
     return {
         "task": task.name,
         "kind": task.kind,

@@ -253,6 +253,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """The evaluation in the shared shape (see `narrowtune.kinds.base.Kind`)."""
     from narrowtune.evaluate import machine_description
+    from narrowtune.evaluate.report import notes_html
     from narrowtune.kinds.generate import base_card_notes
 
     spec = task.generate
@@ -418,7 +419,6 @@ def evaluate(
         f"Confidence: {model.config.confidence}.",
         *base_card_notes(model.config.base),
     ]
-    notes_html = "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
     return {
         "task": task.name,
         "kind": task.kind,
@@ -443,7 +443,7 @@ def evaluate(
         "sections": [
             ["generate-samples", "Outputs side by side", _samples_table(test, systems, checked)],
             ["generate-contract", "Contract failures", _failure_table(systems, checked)],
-            ["generate-notes", "How this was measured", notes_html],
+            ["generate-notes", "How this was measured", notes_html(notes)],
         ],
         "notes": notes,
         "outputs": [
