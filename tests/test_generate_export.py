@@ -30,12 +30,29 @@ def test_export_of_a_local_base_writes_merged_weights_and_says_why_no_gguf(tmp_p
     assert 'PARAMETER stop "<end_of_turn>"' in modelfile and 'SYSTEM """Be brief."""' in modelfile
 
 
+def _adapted_gemma(lm: object, std: float) -> tuple[object, dict, dict]:
+    """Gemma with a random non-zero LoRA adapter on q/v: (merged model, adapter state, config)."""
+    from peft import LoraConfig, get_peft_model
+    from peft.utils import get_peft_model_state_dict
+
+    peft_model = get_peft_model(
+        lm, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+    )
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=std)
+    state = get_peft_model_state_dict(peft_model)
+    config = peft_model.peft_config["default"].to_dict()
+    config["target_modules"] = sorted(config["target_modules"])
+    return peft_model.merge_and_unload(), state, config
+
+
 @pytest.mark.slow
 def test_gguf_export_of_the_gemma_base_carries_the_merged_adapter(tmp_path: Path) -> None:
     """Merge a (non-zero) LoRA adapter into Gemma, export, read the GGUF back with transformers:
     the logits match the merged model's, and differ from the base's."""
-    from peft import LoraConfig, get_peft_model
-    from peft.utils import get_peft_model_state_dict
     from transformers import AutoModelForCausalLM
 
     from narrowtune.generate.base import GEMMA_LICENCE
@@ -45,18 +62,7 @@ def test_gguf_export_of_the_gemma_base_carries_the_merged_adapter(tmp_path: Path
     ids = tokenizer("<start_of_turn>user\nMy swap failed.<end_of_turn>\n", return_tensors="pt")
     with torch.inference_mode():
         base_logits = lm(**ids).logits[0, -1]
-    peft_model = get_peft_model(
-        lm, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
-    )
-    torch.manual_seed(0)
-    with torch.no_grad():
-        for name, param in peft_model.named_parameters():
-            if "lora_B" in name:
-                param.normal_(std=0.05)  # an adapter that changes the model noticeably
-    state = get_peft_model_state_dict(peft_model)
-    config = peft_model.peft_config["default"].to_dict()
-    config["target_modules"] = sorted(config["target_modules"])
-    merged = peft_model.merge_and_unload()
+    merged, state, config = _adapted_gemma(lm, std=0.05)  # changes the model noticeably
     with torch.inference_mode():
         merged_logits = merged(**ids).logits[0, -1]
     model = GenerateModel(
@@ -133,25 +139,12 @@ def test_the_llamacpp_backend_runs_a_saved_model_like_torch(tmp_path: Path) -> N
     its GGUF is exported once into the model folder, greedy replies agree with the torch
     backend's, forbidden phrases are banned on retry, and sampling is seeded."""
     pytest.importorskip("llama_cpp", reason='optional: pip install "narrowtune[llamacpp]"')
-    from peft import LoraConfig, get_peft_model
-    from peft.utils import get_peft_model_state_dict
-
     from narrowtune.kinds.generate import GenerateConfig, GenerateModel, load, load_base
 
     lm, tokenizer, _ = load_base("gemma-3-270m")
-    peft_model = get_peft_model(
-        lm, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
-    )
-    torch.manual_seed(0)
-    with torch.no_grad():
-        for name, param in peft_model.named_parameters():
-            if "lora_B" in name:
-                param.normal_(std=0.02)
-    state = get_peft_model_state_dict(peft_model)
-    config = peft_model.peft_config["default"].to_dict()
-    config["target_modules"] = sorted(config["target_modules"])
+    merged, state, config = _adapted_gemma(lm, std=0.02)
     GenerateModel(
-        peft_model.merge_and_unload(),
+        merged,
         tokenizer,
         GenerateConfig(
             base="gemma-3-270m", system="Repeat after me: the parcel is late.", max_new_tokens=16
