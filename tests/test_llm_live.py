@@ -24,9 +24,18 @@ from narrowtune.task import load_task
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Store]]:
+    """The server, with two real tiny models: "chat" (no response_format support) and
+    "drafter", a generate-kind model on a tiny random Llama, which honours response_format."""
+    from test_generate_grammar import _model
+    from test_generate_tiny import build_tiny_lm, reply_rows
+
+    rows = reply_rows(8)
+    folder = tmp_path_factory.mktemp("drafter") / "tiny-lm"
+    build_tiny_lm(folder, [r["prompt"] + "\n" + r["completion"] for r in rows], seed=5)
+    models = {"chat": TinyChatModel(default_tokens=4), "drafter": _model(folder, {})}
     with Store(tmp_path_factory.mktemp("db") / "llm.db") as store:
         key = store.create_key("llm-baseline")
-        app = create_app(store=store, models={"chat": TinyChatModel(default_tokens=4)})
+        app = create_app(store=store, models=models)
         with live_server(app) as url:
             yield f"{url}/v1", key, store
 
@@ -58,25 +67,46 @@ def test_classify_eval_scores_the_prompted_llm(
     assert not evaluation["notes"]
 
 
-def test_extract_llm_baseline_reports_unusable_answers(
-    tmp_path: Path, endpoint: tuple[str, str, Store], llm_env: Store
-) -> None:
+def _extractor() -> tuple[LLMExtractor, dict]:
     from narrowtune.evaluate.llm import Endpoint
 
     schema = {
         "type": "object",
-        "properties": {"amount": {"type": "number"}, "token": {"type": "string"}},
+        "properties": {"amount": {"type": "number"}, "token": {"enum": ["ETH", "USDC"]}},
         "required": ["amount"],
     }
     finalizer = Finalizer(schema, schema_fields(schema))
     extractor = LLMExtractor(
         Endpoint.from_env(), schema, finalizer, instructions="payments", examples=[]
     )
+    return extractor, schema
+
+
+def test_extract_llm_baseline_gets_schema_json_from_narrowtune_serve(
+    llm_env: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """narrowtune serve honours the baseline's response_format: even a random model answers
+    with JSON inside the answer schema, so every answer is scored, none dropped as unusable."""
+    import jsonschema
+
+    monkeypatch.setenv("NARROWTUNE_LLM_MODEL", "drafter")
+    extractor, schema = _extractor()
+    before = len(llm_env.predictions())
     preds, _ = extractor.predict(["pay 20 USDC to bob", "send 3 ETH"])
-    assert len(preds) == 2
-    for pred in preds:  # a tiny random model does not write JSON: said, and the output is valid
-        assert any("not a JSON object" in p for p in pred.problems)
-        assert pred.output.get("amount") is None and "amount" in pred.missing
+    assert len(llm_env.predictions()) - before == 2
+    for pred in preds:
+        assert not any("not a JSON object" in p for p in pred.problems), pred.problems
+        jsonschema.validate(pred.output, {**schema, "required": []})
+
+
+def test_extract_llm_baseline_stops_where_the_server_cannot_constrain(llm_env: Store) -> None:
+    """A model that cannot honour response_format is refused by the server, by name; the
+    baseline stops with that reason rather than scoring replies it could not constrain."""
+    from narrowtune.evaluate.llm import LLMError
+
+    extractor, _ = _extractor()  # the first listed model: "chat"
+    with pytest.raises(LLMError, match="does not support response_format"):
+        extractor.predict(["pay 20 USDC to bob"])
 
 
 def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_votes(

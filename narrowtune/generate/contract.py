@@ -8,11 +8,14 @@ A contract is compiled once (regexes, JSON Schema, the checker function) and the
 - `regex`: the whole output must match (fullmatch, DOTALL);
 - `json_schema`: the output must be JSON valid against the schema (inline or a .json file);
 - `max_chars`: a length limit;
-- `checker`: `file.py:function`, called with the text, returning a list of problems.
+- `checker`: `file.py:function`, called with the text, returning a list of problems;
+- `constrain`: when a JSON Schema or regex contract also steers decoding (see
+  `narrowtune.generate.grammar`): on retries (default), on every generation, or never.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import re
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from narrowtune.errors import NarrowtuneError
+from narrowtune.generate.grammar import compile_grammar
 
 
 class ContractError(NarrowtuneError):
@@ -101,6 +105,19 @@ class Contract:
         self.schema = load_schema(raw_schema, base_dir) if raw_schema is not None else None
         self.max_chars: int | None = spec.get("max_chars")
         self.retries = int(spec.get("retries", 2))
+        self.constrain = str(spec.get("constrain") or "retry")
+        # the llguidance grammar for constrained decoding, or None with the reason in the note
+        self.grammar: str | None = None
+        self.grammar_note = "constrained decoding is off (constrain: never)"
+        if self.constrain != "never":
+            self.grammar, self.grammar_note = compile_grammar(
+                self.schema, spec.get("regex") or None
+            )
+        if self.constrain == "always" and self.grammar is None:
+            raise ContractError(
+                f"generate.contract.constrain: always needs a grammar, but {self.grammar_note}; "
+                "use constrain: retry to check and retry without one"
+            )
         self.checker_path: Path | None = None
         self.checker_function = ""
         self._checker: Callable[[str], list[str]] | None = None
@@ -115,6 +132,25 @@ class Contract:
                 self.schema, default=jsonschema.Draft202012Validator
             )
             self._validator = cls(self.schema)
+
+    def with_schema(self, schema: Any, where: str = "json_schema") -> Contract:
+        """This contract with `schema` as its JSON Schema and every generation constrained to it
+        (a request's `response_format`); the other rules stay. Raises ContractError for a schema
+        that is invalid or cannot be compiled to a grammar."""
+        import jsonschema
+
+        try:
+            check_schema(schema, where)
+        except ValueError as exc:
+            raise ContractError(str(exc)) from None
+        grammar, note = compile_grammar(schema, None)
+        if grammar is None:
+            raise ContractError(f"{where}: {note}")
+        out = copy.copy(self)
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        out.schema, out._validator = schema, cls(schema)
+        out.grammar, out.grammar_note, out.constrain = grammar, note, "always"
+        return out
 
     @property
     def empty(self) -> bool:
@@ -140,6 +176,7 @@ class Contract:
             "max_chars": self.max_chars,
             "checker": checker,
             "retries": self.retries,
+            "constrain": self.constrain,
         }
 
     @property
@@ -186,7 +223,12 @@ class Contract:
             except json.JSONDecodeError as exc:
                 problems.append(f"not valid JSON: {exc.msg} at character {exc.pos}")
             else:
-                for error in sorted(self._validator.iter_errors(value), key=str)[:5]:
+                try:
+                    errors = sorted(self._validator.iter_errors(value), key=str)[:5]
+                except Exception as exc:  # e.g. a $ref that cannot be resolved: flag, not crash
+                    problems.append(f"JSON Schema could not be applied: {exc}")
+                    errors = []
+                for error in errors:
                     where = "/".join(str(p) for p in error.absolute_path) or "(root)"
                     problems.append(f"JSON Schema: {where}: {error.message}")
         problems += self.checker_problems(text)

@@ -143,6 +143,19 @@ def pairwise_judge(
     return (wins / answered if answered else None), unparsed
 
 
+def grammar_policy(model: GenerateModel) -> str:
+    """One sentence on grammar-constrained decoding, for the report and the model card."""
+    when = {
+        "always": "every generation is grammar-constrained",
+        "retry": "retries are grammar-constrained",
+    }
+    contract = model.contract
+    if contract.grammar is None:
+        return f"no grammar-constrained decoding: {contract.grammar_note}."
+    what = "JSON Schema" if contract.schema is not None else "regex"
+    return f"{when[contract.constrain]} to the contract's {what} (llguidance)."
+
+
 def _latency(model: GenerateModel, requests: list[list[dict[str, str]]]) -> dict[str, float]:
     times = []
     for request in requests[:LATENCY_PROMPTS]:
@@ -414,8 +427,8 @@ def evaluate(
     ]
     notes += [
         f"Retry policy: {model.contract.retries} extra attempt(s) for an output that breaks the "
-        "contract, greedy with forbidden phrases banned first, then sampled (T=0.7, top-p 0.95); "
-        "no grammar-constrained decoding.",
+        "contract, greedy with forbidden phrases banned first (sampled where that would repeat "
+        f"the first try), then sampled (T=0.7, top-p 0.95); {grammar_policy(model)}",
         f"Confidence: {model.config.confidence}.",
         *base_card_notes(model.config.base),
     ]

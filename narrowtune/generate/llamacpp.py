@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from narrowtune.errors import NarrowtuneError
+from narrowtune.generate.grammar import GrammarMatcher
 from narrowtune.generate.template import STOP_STRINGS, cut_at_stop, segments
 
 INSTALL_HINT = (
@@ -124,13 +125,15 @@ class GgufGenerator:
         top_p: float = 1.0,
         seed: int = 0,
         banned: Sequence[Sequence[int]] = (),
+        grammar: GrammarMatcher | None = None,
         stop: Sequence[str] = (),
     ) -> tuple[str, float, int, int, str]:
         """(text, confidence, prompt tokens, completion tokens, finish) for one conversation, as
         `GenerateModel._generate` returns them: greedy, or sampled with `temperature` and
         nucleus `top_p`; `banned` token sequences never completed (as transformers'
-        `bad_words_ids`); confidence = exp(mean log-probability of the chosen tokens, the
-        stop token included), from the raw logits."""
+        `bad_words_ids`); `grammar` allows only the tokens that keep the output inside it (see
+        `narrowtune.generate.grammar`); confidence = exp(mean log-probability of the chosen
+        tokens, the stop token included), from the raw logits."""
         prompt = self.prompt_ids(messages)
         if len(prompt) + max_new_tokens > self.llm.n_ctx():
             raise NarrowtuneError(
@@ -157,11 +160,18 @@ class GgufGenerator:
             for seq in banned:
                 if len(seq) == 1 or history[-(len(seq) - 1) :] == list(seq[:-1]):
                     allowed[seq[-1]] = -np.inf
+            if grammar is not None and not grammar.failed:
+                fits = grammar.allowed(vocab)
+                allowed[~fits] = -np.inf
+                if not np.isfinite(allowed).any():  # a ban took the grammar's only choices
+                    allowed = np.where(fits, shifted, -np.inf)
             token = self._pick(allowed, temperature, top_p, rng)
             logprobs.append(float(shifted[token] - log_z))
             if token in self.stops:
                 finish = "stop"
                 break
+            if grammar is not None:
+                grammar.advance(token)
             out.append(token)
             history.append(token)
             if stop and cut_at_stop(self._text(out), stops)[1]:

@@ -54,7 +54,15 @@ class ContractSpec(_Strict):
         ge=0,
         le=8,
         description="Extra generations for an output that breaks the contract: the first bans the "
-        "forbidden phrases (greedy), the rest also sample (temperature 0.7, top-p 0.95).",
+        "forbidden phrases (greedy, or sampled where greedy would repeat the first try), the rest "
+        "also sample (temperature 0.7, top-p 0.95); with a json_schema or regex, retries are "
+        "also grammar-constrained (see constrain).",
+    )
+    constrain: Literal["retry", "always", "never"] = Field(
+        default="retry",
+        description="Grammar-constrained decoding for a json_schema or regex contract: only tokens "
+        "that can continue a valid output are allowed, on retries (retry), on every generation "
+        "(always) or never; other rules are still checked after generation.",
     )
 
     @field_validator("regex")

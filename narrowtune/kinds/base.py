@@ -67,7 +67,10 @@ class Generation:
 
 @runtime_checkable
 class GenerativeModel(Model, Protocol):
-    """A Model that also answers chat messages (serves `/v1/chat/completions`)."""
+    """A Model that also answers chat messages (serves `/v1/chat/completions`).
+
+    A model that can keep its reply inside a JSON Schema also takes `json_schema=` (a
+    request's `response_format`); the server refuses response_format for one that does not."""
 
     def chat(
         self,

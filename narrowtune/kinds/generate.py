@@ -20,6 +20,7 @@ gave the tokens it generated (exp of the mean token log-probability), end-of-tur
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -43,7 +44,8 @@ from narrowtune.generate.base import (
     resolve_base,
 )
 from narrowtune.generate.contract import Contract
-from narrowtune.generate.template import STOP_STRINGS, cut_at_stop, segments, with_system
+from narrowtune.generate.grammar import GrammarMatcher
+from narrowtune.generate.template import END, STOP_STRINGS, cut_at_stop, segments, with_system
 from narrowtune.kinds.base import Generation, Prediction, ProgressFn
 
 if TYPE_CHECKING:
@@ -182,6 +184,55 @@ def banned_token_sequences(tokenizer: Any, phrases: Sequence[str]) -> list[list[
     return [list(ids) for ids in sorted(out)]
 
 
+def reply_end_ids(tokenizer: Any) -> list[int]:
+    """The tokens that end a reply in narrowtune's template: `<end_of_turn>` and end-of-sequence
+    (what a grammar allows once the output is complete)."""
+    vocab = tokenizer.get_vocab()
+    ids = {int(vocab[END])} if END in vocab else set()
+    if tokenizer.eos_token_id is not None:
+        ids.add(int(tokenizer.eos_token_id))
+    return sorted(ids)
+
+
+class GrammarLogits:
+    """A transformers logits processor keeping each row of a batch inside its grammar.
+
+    Each call first hands every row's matcher the tokens generated since the last call (the
+    batch's prompts are left-padded to `prompt_width`; a row that has ended is left alone),
+    then sets to -inf the logits of the tokens the row's grammar does not allow. It returns a new
+    tensor: generate keeps the unprocessed logits (`output_logits`) for the confidence."""
+
+    def __init__(
+        self, matchers: Sequence[GrammarMatcher], prompt_width: int, stop_ids: Sequence[int]
+    ) -> None:
+        self.matchers = list(matchers)
+        self.prompt_width = prompt_width
+        self.stop_ids = set(stop_ids)
+        self.taken = [0] * len(self.matchers)
+        self.ended = [False] * len(self.matchers)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        allowed = torch.ones_like(scores, dtype=torch.bool)
+        for row, matcher in enumerate(self.matchers):
+            start = self.prompt_width + self.taken[row]
+            for token in input_ids[row, start:].tolist():
+                if self.ended[row]:
+                    break
+                self.taken[row] += 1
+                if token in self.stop_ids:
+                    self.ended[row] = True
+                else:
+                    matcher.advance(token)
+            if not (self.ended[row] or matcher.failed):
+                allowed[row] = torch.from_numpy(matcher.allowed(scores.shape[-1]))
+        masked = scores.masked_fill(~allowed.to(scores.device), float("-inf"))
+        # a banned phrase can remove the grammar's only choices: then the grammar alone decides
+        stuck = torch.isinf(masked).all(dim=-1)
+        if bool(stuck.any()):
+            masked[stuck] = torch.where(allowed[stuck].to(scores.device), 0.0, float("-inf"))
+        return masked
+
+
 def fit_to_length(
     ids: list[int], mask: list[int], limit: int
 ) -> tuple[list[int], list[int]] | None:
@@ -227,6 +278,7 @@ class GenerateModel:
         self.lm = None if runner else lm.eval()
         self.tokenizer = tokenizer
         self.device = torch.device("cpu") if runner else next(lm.parameters()).device
+        self._grammar_tokenizer: Any = None  # llguidance's tokenizer, built on first use
         if runner is not None:
             self._banned = runner.token_sequences(phrase_variants(contract.forbidden))
         else:
@@ -253,10 +305,12 @@ class GenerateModel:
         temperature: float = 0.0,
         seed: int = 0,
         ban_forbidden: bool = False,
+        constrained: bool = False,
         stop: Sequence[str] = (),
     ) -> list[tuple[str, float, int, int, str]]:
         """(text, confidence, prompt tokens, completion tokens, finish reason) per conversation,
-        generated as one left-padded batch (with llama.cpp: one conversation at a time)."""
+        generated as one left-padded batch (with llama.cpp: one conversation at a time);
+        `constrained` keeps every output inside the contract's grammar."""
         if self.runner is not None:
             return [
                 self.runner.complete(
@@ -266,6 +320,7 @@ class GenerateModel:
                     top_p=RETRY_TOP_P if temperature > 0 else 1.0,
                     seed=seed,
                     banned=self._banned if ban_forbidden and self._banned else (),
+                    grammar=self._matchers(1)[0] if constrained else None,
                     stop=stop,
                 )
                 for c in conversations
@@ -297,6 +352,11 @@ class GenerateModel:
             options["bad_words_ids"] = self._banned
         if stop:
             options.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+        if constrained:
+            from transformers import LogitsProcessorList
+
+            grammar = GrammarLogits(self._matchers(len(prompts)), width, self._stop_ids)
+            options["logits_processor"] = LogitsProcessorList([grammar])
         with torch.inference_mode(), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             out = self.lm.generate(
@@ -327,6 +387,44 @@ class GenerateModel:
             results.append((text.strip(), confidence, len(prompt), len(kept), finish))
         return results
 
+    def _matchers(self, count: int) -> list[GrammarMatcher]:
+        """A fresh grammar matcher per output (llguidance's tokenizer is built once)."""
+        grammar = self.contract.grammar
+        if grammar is None:
+            raise GenerateError(f"no grammar to constrain decoding: {self.contract.grammar_note}")
+        return [GrammarMatcher(self._llg_tokenizer(), grammar) for _ in range(count)]
+
+    def _llg_tokenizer(self) -> Any:
+        """llguidance's view of this model's vocabulary (built on first use, about 3 s for
+        Gemma's 262k tokens, then kept)."""
+        if self._grammar_tokenizer is None:
+            from narrowtune.generate.grammar import hf_tokenizer, llamacpp_tokenizer
+
+            if self.runner is not None:
+                self._grammar_tokenizer = llamacpp_tokenizer(
+                    self.runner.llm, sorted(self.runner.stops)
+                )
+            else:
+                width = int(self.lm.get_output_embeddings().weight.shape[0])
+                self._grammar_tokenizer = hf_tokenizer(
+                    self.tokenizer, reply_end_ids(self.tokenizer), max(width, len(self.tokenizer))
+                )
+        return self._grammar_tokenizer
+
+    def with_schema(self, schema: dict[str, Any]) -> GenerateModel:
+        """This model answering inside `schema` (see `Contract.with_schema`): a view sharing
+        the weights, the tokenizers and llguidance's vocabulary."""
+        contract = self.contract.with_schema(schema, "response_format json_schema")
+        view = copy.copy(self)
+        view.contract = contract
+        view._grammar_tokenizer = self._llg_tokenizer()
+        return view
+
+    @property
+    def constrains(self) -> str:
+        """When decoding is grammar-constrained: "always", "retry" or "never"."""
+        return self.contract.constrain if self.contract.grammar is not None else "never"
+
     # -- checked generation
 
     def generate_checked(
@@ -345,17 +443,26 @@ class GenerateModel:
         Retry, up to `contract.retries` (or `retries`) extra attempts per failing output, the
         failures of each round regenerated together in batches: attempt 2 is greedy
         with the forbidden phrases banned (`bad_words_ids`); attempts 3+ sample (temperature
-        0.7, top-p 0.95, a fixed seed per attempt) with the phrases still banned. The first
-        output that passes wins; when none does, the first output is returned with its
-        problems. There is no grammar-constrained decoding: a JSON Schema or regex contract is
-        enforced by checking and regenerating, never by editing the output.
+        0.7, top-p 0.95, a fixed seed per attempt) with the phrases still banned. When the
+        contract's JSON Schema or regex compiles to a grammar, retries are also
+        grammar-constrained (`constrain: retry`), or every attempt is (`constrain: always`):
+        only tokens that can continue a valid output are allowed. Where a greedy attempt 2 would
+        repeat the first token for token (greedy first try, nothing banned, no grammar added),
+        it samples instead. The first output that passes wins; when none does, the first output
+        is returned with its problems. An output is never edited after generation.
         """
+        constrain = self.constrains
+        greedy_retry_differs = temperature > 0 or bool(self._banned) or constrain == "retry"
         out: list[Checked] = []
         for start in range(0, len(conversations), batch_size):
             batch = conversations[start : start + batch_size]
             began = time.perf_counter()
             first = self._generate(
-                batch, max_new_tokens=max_new_tokens, temperature=temperature, stop=stop
+                batch,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                constrained=constrain == "always",
+                stop=stop,
             )
             seconds = (time.perf_counter() - began) / len(batch)
             for text, conf, n_prompt, n_done, finish in first:
@@ -374,12 +481,14 @@ class GenerateModel:
             for start in range(0, len(failing), batch_size):
                 chunk = failing[start : start + batch_size]
                 began = time.perf_counter()
+                sample = attempt > 2 or not greedy_retry_differs
                 again = self._generate(
                     [conversations[i] for i in chunk],
                     max_new_tokens=max_new_tokens,
-                    temperature=RETRY_TEMPERATURE if attempt > 2 else 0.0,
+                    temperature=RETRY_TEMPERATURE if sample else 0.0,
                     seed=attempt,
                     ban_forbidden=True,
+                    constrained=constrain != "never",
                     stop=stop,
                 )
                 seconds = (time.perf_counter() - began) / len(chunk)
@@ -431,9 +540,17 @@ class GenerateModel:
         max_new_tokens: int | None = None,
         temperature: float = 0.0,
         stop: Sequence[str] | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> Generation:
-        """Answer a chat conversation (OpenAI-style roles); checked against the contract."""
+        """Answer a chat conversation (OpenAI-style roles); checked against the contract.
+        With `json_schema` (a request's response_format) the reply is generated inside that
+        schema's grammar and checked against it too."""
         from narrowtune.generate.data import normalise_messages
+
+        if json_schema is not None:
+            return self.with_schema(json_schema).chat(
+                messages, max_new_tokens=max_new_tokens, temperature=temperature, stop=stop
+            )
 
         conversation = [dict(m) for m in messages]
         try:  # a request ends with a user turn: validate it as if an answer followed

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import inspect
 import json
 import logging
 import os
@@ -174,12 +175,43 @@ class ChatRequest(BaseModel):
     stream: bool | None = False
     stream_options: dict[str, Any] | None = None
     n: int | None = None
+    response_format: dict[str, Any] | None = Field(
+        default=None,
+        description="{'type': 'json_schema', 'json_schema': {'name', 'schema'}} or "
+        "{'type': 'json_object'}: the reply is generated inside the schema's grammar "
+        "(generate models).",
+    )
 
     def stops(self) -> list[str] | None:
         if self.stop is None:
             return None
         stops = [self.stop] if isinstance(self.stop, str) else list(self.stop)
         return [s for s in stops if s] or None
+
+
+def response_schema(value: Any) -> dict[str, Any] | None:
+    """The JSON Schema an OpenAI `response_format` asks for (None for plain text); ValueError
+    naming the problem for a malformed one."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in (
+        "text",
+        "json_object",
+        "json_schema",
+    ):
+        raise ValueError(
+            "response_format must be {'type': 'text'}, {'type': 'json_object'} or "
+            "{'type': 'json_schema', 'json_schema': {'name': ..., 'schema': {...}}}"
+        )
+    if value["type"] == "text":
+        return None
+    if value["type"] == "json_object":
+        return {"type": "object"}
+    spec = value.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    if not isinstance(schema, dict):
+        raise ValueError("response_format.json_schema.schema must be a JSON Schema object")
+    return schema
 
 
 def _openai_error(status: int, message: str, param: str | None = None) -> dict[str, Any]:
@@ -646,6 +678,18 @@ def create_app(
                 raise HTTPException(
                     status_code=400, detail=f"'{unsupported}' is not supported by narrowtune"
                 )
+        try:
+            json_schema = response_schema(body.response_format)
+        except ValueError as error:
+            raise HTTPException(status_code=400, detail=str(error)) from error
+        structured: dict[str, Any] = {}
+        if json_schema is not None:
+            if "json_schema" not in inspect.signature(model.chat).parameters:
+                raise HTTPException(
+                    status_code=400,
+                    detail=f"model '{served.name}' does not support response_format",
+                )
+            structured["json_schema"] = json_schema
         messages = [{"role": m.role, "content": m.text()} for m in body.messages]
         chars = sum(len(m["content"]) for m in messages)
         if chars > max_text_chars:
@@ -662,7 +706,11 @@ def create_app(
         def generate() -> Generation:
             with served.lock:
                 return model.chat(
-                    messages, max_new_tokens=max_new_tokens, temperature=temperature, stop=stops
+                    messages,
+                    max_new_tokens=max_new_tokens,
+                    temperature=temperature,
+                    stop=stops,
+                    **structured,
                 )
 
         request_id = uuid.uuid4().hex
