@@ -215,6 +215,24 @@ HEADLINES = [
             ("prompt_ids_identical", "prompts with identical token ids", "1.0"),
         )
     ],
+    *[
+        ("generate_constrained.json", key, f"JSON triage, prompted Gemma base: {label}", target)
+        for key, label, target in (
+            ("never_valid_after_retry", "schema-valid, check + 2 sampled retries", "baseline"),
+            ("retry_valid_after_retry", "schema-valid, 1 grammar-constrained retry", "report"),
+            ("always_valid_first_try", "schema-valid, always constrained", "report"),
+            ("always_intent_accuracy", "intent accuracy, always constrained", "report"),
+            ("logreg_intent_accuracy", "intent accuracy, frozen MiniLM + LR", "baseline"),
+            ("never_seconds_per_ticket", "seconds per ticket, check + 2 sampled retries", "report"),
+            ("always_seconds_per_ticket", "seconds per ticket, always constrained", "report"),
+            ("grammar_ms_per_token", "grammar mask cost, ms per token (262k vocab)", "report"),
+            (
+                "llamacpp_constrained_speed_ratio",
+                "llama.cpp decode tokens/s, constrained / free",
+                "report",
+            ),
+        )
+    ],
     ("serve_load.json", "errors", "Serve, 10k requests / 100 clients: errors", "0"),
     ("serve_load.json", "lost_rows", "Serve: acknowledged predictions missing from the store", "0"),
     (
