@@ -33,9 +33,8 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_common import ROOT, provenance
+from generate_common import RESULTS, ROOT, provenance
 
-RESULTS = ROOT / "benchmarks" / "results"
 TASK = ROOT / "examples" / "wallet_support" / "task.yaml"
 
 
@@ -76,6 +75,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    RESULTS.mkdir(parents=True, exist_ok=True)
 
     from narrowtune.data import load_splits
     from narrowtune.generate.base import DEFAULT_GENERATE_BASE
@@ -151,7 +151,6 @@ def main() -> None:
     else:
         result |= llamacpp_rows(test, system, Contract(policies["always"]), args)
     result |= provenance()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "generate_constrained.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
@@ -173,24 +172,16 @@ def grammar_cost(model: Any, outputs: list[str]) -> float:
 
 
 def logreg_accuracy(task: Any, splits: Any, test: list) -> float:
-    """The demo's frozen MiniLM + logistic-regression baseline, on the same test tickets."""
-    from narrowtune.encoders import Encoder
-    from narrowtune.evaluate import baselines
+    """The demo's frozen MiniLM + logistic-regression baseline row, as `narrowtune eval`
+    computes it (fitted on the train split, calibrated on validation), on the same tickets."""
+    from dataclasses import replace
 
-    encoder = Encoder.from_pretrained(task.model.base, max_length=task.model.max_length)
+    from narrowtune.evaluate import _baseline_systems
+
     labels = sorted({ex.label for ex in splits.train})
-    fitted = baselines.logistic_regression(
-        encoder.encode([ex.text for ex in splits.train]),
-        splits.train,
-        encoder.encode([ex.text for ex in splits.validation]),
-        splits.validation,
-        labels,
-        multi_label=False,
-        target_precision=task.abstain.target_precision,
-        seed=task.seed,
-    )
-    predicted, _ = fitted.decide(fitted.predict_proba(encoder.encode([ex.text for ex in test])))
-    return sum(p == ex.label for p, ex in zip(predicted, test)) / len(test)
+    systems = _baseline_systems(task, replace(splits, test=test), labels, False, None, False)
+    [logreg] = [s for s in systems if "logistic regression" in s["name"]]
+    return logreg["metrics"]["accuracy"]
 
 
 def llamacpp_rows(test: list, system: str, contract: Any, args: argparse.Namespace) -> dict:
