@@ -76,7 +76,7 @@ def ablation(texts: list[str], labels: list[str], rate: float, seed: int, cache:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    from narrowtune.data.audit.label_issues import calibrate, out_of_fold_probabilities
+    from narrowtune.data.audit.checks.label_issues import calibrate, out_of_fold_probabilities
     from narrowtune.data.audit.probe import knn_proba
 
     noisy, flipped = flip(labels, rate, seed)

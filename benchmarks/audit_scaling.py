@@ -79,13 +79,11 @@ def peak_rss_mb() -> float:
 
 
 def one(n: int, seed: int) -> dict:
-    from narrowtune.data.audit.duplicates import (
-        exact_duplicates,
-        exact_groups,
-        near_duplicates,
-        near_groups,
-    )
-    from narrowtune.data.audit.secrets import secrets
+    from narrowtune.data.audit.checks.exact_duplicates import exact_duplicates
+    from narrowtune.data.audit.checks.near_duplicates import near_duplicates
+    from narrowtune.data.audit.checks.secrets import secrets
+    from narrowtune.data.audit.duplicates import exact_groups, near_groups
+    from narrowtune.data.audit.registry import AuditContext
     from narrowtune.data.load import Example
 
     began = time.perf_counter()
@@ -95,16 +93,16 @@ def one(n: int, seed: int) -> dict:
     out["rss_before_checks_mb"] = round(peak_rss_mb())
     began = time.perf_counter()
     groups = exact_groups(texts)
-    exact = exact_duplicates(examples, exact=groups)
+    exact = exact_duplicates(examples, AuditContext(exact=tuple(map(tuple, groups))))
     out["exact_seconds"] = round(time.perf_counter() - began, 2)
     out["exact_duplicate_rows"] = exact[0].evidence["duplicate_rows"] if exact else 0
     began = time.perf_counter()
     clusters = near_groups(texts, seed=seed)
-    near = near_duplicates(examples, near=clusters)
+    near = near_duplicates(examples, AuditContext(near=tuple(map(tuple, clusters))))
     out["near_seconds"] = round(time.perf_counter() - began, 2)
     out["near_clusters"] = len(near[0].evidence["clusters"]) if near else 0
     began = time.perf_counter()
-    found = secrets(examples)
+    found = secrets(examples, AuditContext())
     out["secrets_seconds"] = round(time.perf_counter() - began, 2)
     out["secret_rows"] = {f.evidence["kind"]: len(f.rows) for f in found}
     out["total_seconds"] = round(

@@ -13,7 +13,7 @@ Recipe, top to bottom:
    torch), then narrowtune's torch backend (batches of similar length), then the ONNX fp32 and
    int8 backends exactly as `load(run, backend=...)` builds them;
 3. also build the alternatives that were not chosen (graphs fused by onnxruntime's transformer
-   optimizer, other int8 settings), so the choices in `narrowtune.kinds.classify_onnx` stay
+   optimizer, other int8 settings), so the choices in `narrowtune.kinds.classify.onnx` stay
    backed by numbers;
 4. time every runner on the first `--n` test texts, `--repeats` times, round-robin so a noisy
    neighbour on a shared machine slows all of them alike, and keep the median; tokenization is
@@ -41,14 +41,15 @@ import torch
 
 from narrowtune.data import load_examples
 from narrowtune.evaluate import machine_description
-from narrowtune.kinds import classify
-from narrowtune.kinds.classify import ClassifyModel
-from narrowtune.kinds.classify_onnx import (
+from narrowtune.kinds.classify import model as classify
+from narrowtune.kinds.classify.model import ClassifyModel
+from narrowtune.kinds.classify.onnx import (
     OnnxRunner,
     attach_onnx,
     export_graph,
     quantize_file,
 )
+from narrowtune.kinds.classify.train import train as train_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "banking77"
@@ -78,7 +79,7 @@ def train_run(run_dir: Path, data: Path) -> ClassifyModel:
     )
     splits = load_splits(task)
     started = time.perf_counter()
-    model = classify.train(task, splits.train, splits.validation)
+    model = train_classifier(task, splits.train, splits.validation)
     print(f"trained in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}-", dir=run_dir.parent))

@@ -115,7 +115,7 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
         print(f"[{datetime.now(UTC):%H:%M:%S}] {stage} {done}/{total}", flush=True)
 
     if args.load_model:
-        from narrowtune.kinds.generate import load
+        from narrowtune.kinds.generate.model import load
 
         model = load(args.load_model)
         config = model.config

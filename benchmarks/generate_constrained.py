@@ -35,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_common import RESULTS, ROOT, provenance
 
-TASK = ROOT / "examples" / "wallet_support" / "task.yaml"
+TASK = ROOT / "narrowtune" / "demo" / "task.yaml"
 
 
 def triage_schema(labels: list[str]) -> dict[str, Any]:
@@ -78,9 +78,9 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
 
     from narrowtune.data import load_splits
-    from narrowtune.generate.base import DEFAULT_GENERATE_BASE
-    from narrowtune.generate.contract import Contract
-    from narrowtune.kinds.generate import GenerateConfig, GenerateModel, load_base
+    from narrowtune.kinds.generate.base import DEFAULT_GENERATE_BASE
+    from narrowtune.kinds.generate.contract import Contract
+    from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel, load_base
     from narrowtune.task import load_task
 
     task = load_task(TASK)
@@ -176,21 +176,21 @@ def logreg_accuracy(task: Any, splits: Any, test: list) -> float:
     computes it (fitted on the train split, calibrated on validation), on the same tickets."""
     from dataclasses import replace
 
-    from narrowtune.evaluate import _baseline_systems
+    from narrowtune.evaluate.classify import baseline_systems
 
     labels = sorted({ex.label for ex in splits.train})
-    systems = _baseline_systems(task, replace(splits, test=test), labels, False, None, False)
-    [logreg] = [s for s in systems if "logistic regression" in s["name"]]
-    return logreg["metrics"]["accuracy"]
+    systems = baseline_systems(task, replace(splits, test=test), labels, False, None, False)
+    [logreg] = [s for s in systems if "logistic regression" in s.name]
+    return logreg.metrics["accuracy"]
 
 
 def llamacpp_rows(test: list, system: str, contract: Any, args: argparse.Namespace) -> dict:
     """The bundled Q4_K_M GGUF on llama.cpp, greedy, without and with the grammar. Decode speed
     leaves out prompt evaluation (timed per ticket with a one-token reply), since constrained
     replies are shorter and would otherwise carry more of the prompt's cost per token."""
-    from narrowtune.generate.base import gguf_file
-    from narrowtune.generate.grammar import GrammarMatcher, llamacpp_tokenizer
-    from narrowtune.generate.llamacpp import GgufGenerator
+    from narrowtune.kinds.generate.base import gguf_file
+    from narrowtune.kinds.generate.grammar import GrammarMatcher, llamacpp_tokenizer
+    from narrowtune.kinds.generate.llamacpp import GgufGenerator
 
     out: dict[str, Any] = {}
     with GgufGenerator(gguf_file(), n_ctx=2048, n_threads=args.threads, system=system) as runner:

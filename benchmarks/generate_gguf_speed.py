@@ -7,9 +7,9 @@
 Without `--model`: the bundled Gemma 3 270M base, its own Q4_K_M GGUF on llama.cpp vs the same
 weights dequantised to float32 in transformers. With `--model` (a folder written by
 `GenerateModel.save`, e.g. `generate_code_migration.py --save-model DIR`): that fine-tuned model
-exported with `narrowtune.generate.export` (adapter-changed tensors in float32, the rest Q4_K_M)
-vs the merged model in transformers. Both decode greedily, one prompt at a time, on one thread,
-with the same chat template and stops; the prompt token ids are checked to be identical.
+exported with `narrowtune.kinds.generate.export` (adapter-changed tensors in float32, the rest
+Q4_K_M) vs the merged model in transformers. Both decode greedily, one prompt at a time, on one
+thread, with the same chat template and stops; the prompt token ids are checked to be identical.
 Speed is generated tokens / wall seconds per prompt, prompt processing included, summed over
 prompts. Needs llama-cpp-python (`pip install "narrowtune[llamacpp]"`, a source build).
 Writes benchmarks/results/generate_gguf_speed_<setting>.json.
@@ -49,11 +49,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from narrowtune.data import load_splits
-    from narrowtune.generate.base import gguf_file
-    from narrowtune.generate.export import export
-    from narrowtune.generate.llamacpp import GgufGenerator
-    from narrowtune.generate.metrics import chrf
-    from narrowtune.kinds.generate import base_model, encode_conversation, load
+    from narrowtune.kinds.generate.base import gguf_file
+    from narrowtune.kinds.generate.export import export
+    from narrowtune.kinds.generate.llamacpp import GgufGenerator
+    from narrowtune.kinds.generate.metrics import chrf
+    from narrowtune.kinds.generate.model import base_model, encode_conversation, load
     from narrowtune.task import load_task
 
     task = load_task(args.task)

@@ -47,7 +47,7 @@ import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "examples" / "wallet_support"
+DEMO = ROOT / "narrowtune" / "demo"
 RESULTS = ROOT / "benchmarks" / "results"
 
 

@@ -46,7 +46,7 @@ def word_starts(words: list[str]) -> list[tuple[int, int]]:
 
 
 def record(words: list[str], tags: list[str], label: str) -> dict:
-    from narrowtune.extract.align import entities
+    from narrowtune.kinds.extract.align import entities
 
     text = " ".join(words)
     offsets = word_starts(words)
@@ -72,8 +72,8 @@ def project(words: list[str], spans: set[tuple[str, int, int]]) -> list[str]:
 
 
 def seqeval_f1(gold: list[list[str]], pred: list[list[str]]) -> dict[str, float]:
-    from narrowtune.extract.align import entities
-    from narrowtune.extract.metrics import span_scores
+    from narrowtune.kinds.extract.align import entities
+    from narrowtune.kinds.extract.metrics import span_scores
 
     return span_scores([set(entities(g)) for g in gold], [set(entities(p)) for p in pred])
 
@@ -103,7 +103,7 @@ def main() -> None:
 
     from narrowtune import api
     from narrowtune.evaluate import machine_description
-    from narrowtune.kinds.extract import ExtractModel
+    from narrowtune.kinds.extract.model import ExtractModel
     from narrowtune.task import load_task
 
     splits = {name: read_split(DATA / name) for name in ("train", "valid", "test")}

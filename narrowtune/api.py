@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import platform
 import sys
 import time
@@ -17,16 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from narrowtune import runs
+from narrowtune import atomic, runs
 from narrowtune.data import Splits, fingerprint, load_splits
 from narrowtune.data.load import DataError, read_records
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds import Model, get_kind
-from narrowtune.kinds.base import ProgressFn
+from narrowtune.progress import ProgressFn
 from narrowtune.task import Task, load_task
 
 if TYPE_CHECKING:
     from narrowtune.data.audit import AuditReport
+    from narrowtune.evaluate.evaluation import Evaluation
 
 
 def library_versions() -> dict[str, str]:
@@ -112,7 +112,7 @@ def train(
     if not force and splits is None:
         check_before_training(task)
     splits = splits or load_splits(task)
-    kind = get_kind(task.kind)
+    kind = task.plugin
     run_id = runs.new_run_id()
     final = task.runs_path / run_id
     with runs.staged_run(task.runs_path, run_id) as staging:
@@ -143,8 +143,8 @@ def train(
             evaluation = evaluate_model(
                 task, model, splits, baselines=False, latency=False, train_seconds=train_seconds
             )
-            evaluation.update(run_id=run_id, run_dir=str(final))
-            runs.write_json(staging / runs.METRICS_FILE, evaluation)
+            evaluation.run_id, evaluation.run_dir = run_id, str(final)
+            runs.write_json(staging / runs.METRICS_FILE, evaluation.to_dict())
         from narrowtune.card import model_card
 
         runs.write_text(staging / runs.CARD_FILE, model_card(task, info, evaluation))
@@ -170,7 +170,7 @@ def evaluate(
     baselines: bool = True,
     backend: str = "torch",
     progress: ProgressFn | None = None,
-) -> tuple[dict[str, Any], Path]:
+) -> tuple[Evaluation, Path]:
     """Evaluate a run and every baseline on the task's test split; writes metrics + report."""
     from narrowtune.evaluate import evaluate_model
     from narrowtune.evaluate.report import write_report
@@ -193,16 +193,16 @@ def evaluate(
         train_seconds=info.get("train_seconds"),
         progress=progress,
     )
-    evaluation.update(
-        run_id=info["run_id"], run_dir=str(run_dir), backend=backend, warnings=evaluation_warnings
-    )
+    evaluation.run_id, evaluation.run_dir = info["run_id"], str(run_dir)
+    evaluation.backend, evaluation.warnings = backend, evaluation_warnings
     from narrowtune.data.audit import audit as run_audit
     from narrowtune.data.audit import audit_html
 
     # The report shows the fast data checks too (they take well under a second).
     html = audit_html(run_audit(task, fast=True))
-    runs.write_json(run_dir / runs.METRICS_FILE, evaluation)
-    write_report({**evaluation, "audit_html": html}, run_dir / runs.REPORT_FILE)
+    stored = evaluation.to_dict()
+    runs.write_json(run_dir / runs.METRICS_FILE, stored)
+    write_report({**stored, "audit_html": html}, run_dir / runs.REPORT_FILE)
     from narrowtune.card import model_card
 
     runs.write_text(run_dir / runs.CARD_FILE, model_card(task, info, evaluation))
@@ -285,7 +285,5 @@ def predict_file(
         raise NarrowtuneError(f"model returned {len(predictions)} predictions for {len(texts)}")
     text = format_predictions(records, predictions, fmt)
     if output is not None:
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
+        atomic.write_text(output, text)
     return text

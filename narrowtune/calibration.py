@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,3 +79,33 @@ def choose_threshold(
         return Threshold(float(np.nextafter(conf[0], np.inf)), target_precision, float("nan"), 0.0)
     k = int(ok[-1])
     return Threshold(float(conf[k]), target_precision, float(precision[k]), (k + 1) / len(conf))
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, *, bins: int = 15
+) -> tuple[float, list[dict[str, float]]]:
+    """ECE with equal-width confidence bins, and the reliability table behind it."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    table = []
+    ece = 0.0
+    n = max(len(confidence), 1)
+    for lower, upper in itertools.pairwise(edges):
+        inside = (confidence > lower) & (confidence <= upper)
+        if lower == 0.0:
+            inside |= confidence == 0.0
+        count = int(inside.sum())
+        if count == 0:
+            continue
+        conf = float(confidence[inside].mean())
+        acc = float(correct[inside].mean())
+        ece += count / n * abs(conf - acc)
+        table.append(
+            {
+                "lower": float(lower),
+                "upper": float(upper),
+                "confidence": conf,
+                "accuracy": acc,
+                "count": count,
+            }
+        )
+    return float(ece), table

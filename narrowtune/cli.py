@@ -78,38 +78,37 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}"
 
 
-def systems_table(evaluation: dict[str, Any]) -> Table:
+def systems_table(evaluation: Any) -> Table:
     from narrowtune.evaluate.columns import cells, summary_columns
 
-    table = Table(
-        title=f"{evaluation['task']}: test split ({evaluation['split']['test']} examples)"
-    )
+    table = Table(title=f"{evaluation.task}: test split ({evaluation.split.test} examples)")
     columns = summary_columns(evaluation)
     table.add_column("system", justify="left", no_wrap=True)
     for column in columns:
-        table.add_column(column["header"], justify="right")
-    for system in evaluation["systems"]:
-        table.add_row(system["name"], *cells(system, columns))
+        table.add_column(column.header, justify="right")
+    for system in evaluation.systems:
+        table.add_row(system.name, *cells(system, columns))
     return table
 
 
-def margin_line(evaluation: dict[str, Any]) -> str:
-    margin = evaluation["margin"]
-    if margin.get("delta") is None:
+def margin_line(evaluation: Any) -> str:
+    margin = evaluation.margin
+    if margin.delta is None:
         return "no baseline measured"
-    delta = 100 * margin["delta"]
+    delta = 100 * margin.delta
     word = "above" if delta >= 0 else "BELOW"
     return (
-        f"fine-tuned {margin['metric']} {_pct(margin['fine_tuned'])} is {abs(delta):.1f} points "
-        f"{word} the best baseline ({margin['best_baseline']}, "
-        f"{_pct(margin['best_baseline_value'])})"
+        f"fine-tuned {margin.metric} {_pct(margin.fine_tuned)} is {abs(delta):.1f} points "
+        f"{word} the best baseline ({margin.best_baseline}, {_pct(margin.best_baseline_value)})"
     )
 
 
 @app.command()
 def init(
     name: Annotated[str, typer.Argument(help="Task name; also the folder created.")],
-    kind: Annotated[str, typer.Option(help="classify, extract or generate.")] = "classify",
+    kind: Annotated[
+        str, typer.Option(help="The kind of job: classify, extract, generate, or an installed one.")
+    ] = "classify",
     directory: Annotated[Path | None, typer.Option(help="Where to create it.")] = None,
 ) -> None:
     """Scaffold a task folder: task.yaml and a small example data file to replace."""
@@ -163,9 +162,9 @@ def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: str) -> N
         )
     out.print(systems_table(evaluation))
     out.print(margin_line(evaluation))
-    for warning in evaluation.get("warnings", []):
+    for warning in evaluation.warnings or []:
         console.print(f"[yellow]warning:[/] {warning}")
-    for note in evaluation.get("notes", []):
+    for note in evaluation.notes:
         console.print(f"note: {note}")
     out.print(f"report: [bold]{run_dir / 'report.html'}[/]")
 
@@ -540,16 +539,23 @@ def export(
     run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
     gguf: Annotated[bool, typer.Option(help="Also write model.gguf + an Ollama Modelfile.")] = True,
 ) -> None:
-    """Export a generate run: merged safetensors, a GGUF for llama.cpp and an Ollama Modelfile."""
+    """Export a run for other runtimes (generate: merged safetensors, a GGUF for llama.cpp and an
+    Ollama Modelfile)."""
     from narrowtune import api, runs
+    from narrowtune.kinds import all_kinds
 
     try:
         task = _load(task_file, None)
-        if task.kind != "generate":
-            fail(f"export is for kind 'generate' runs; '{task.name}' is kind '{task.kind}'")
-        from narrowtune.generate.export import export as export_run
+        if task.plugin.exporter is None:
+            able = [k.name for k in all_kinds() if k.exporter is not None]
+            fail(
+                f"export is for kind {' or '.join(map(repr, able))} runs; '{task.name}' is kind "
+                f"'{task.kind}'"
+            )
+        from narrowtune.kinds.base import resolve
 
-        written = export_run(api.load(runs.find_run(task.runs_path, run)), out_dir, gguf=gguf)
+        exporter = resolve(task.plugin.exporter)
+        written = exporter(api.load(runs.find_run(task.runs_path, run)), out_dir, gguf=gguf)
     except NarrowtuneError as exc:
         fail(str(exc))
     for what, where in written.items():

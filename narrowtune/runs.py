@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from narrowtune.atomic import write_json, write_text
 from narrowtune.errors import NarrowtuneError
 
 STAGING_PREFIX = ".staging-"
@@ -21,6 +22,17 @@ METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
 CARD_FILE = "README.md"
 TASK_FILE = "task.yaml"
+
+__all__ = [
+    "find_run",
+    "is_run_dir",
+    "list_runs",
+    "new_run_id",
+    "read_json",
+    "staged_run",
+    "write_json",
+    "write_text",
+]
 
 
 def new_run_id() -> str:
@@ -45,19 +57,6 @@ def staged_run(runs_path: Path, run_id: str | None = None) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file + rename), so readers never see half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-    os.replace(tmp, path)
-
-
-def write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def list_runs(runs_path: Path) -> list[Path]:

@@ -1,4 +1,9 @@
-"""The Task spec: one YAML file, validated by pydantic before anything heavy runs."""
+"""The Task spec: one YAML file, validated by pydantic before anything heavy runs.
+
+The keys every kind shares are declared here. A kind's own options live in its section of the
+file (`extract:`, `generate:`, ...), validated by the model the kind declares: the sections
+are looked up in the kinds registry (`narrowtune.kinds`), so this module names no kind.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
+from narrowtune import kinds
 from narrowtune.errors import NarrowtuneError
-from narrowtune.extract.spec import ExtractSpec
-from narrowtune.generate.spec import GenerateSpec
 
 DEFAULT_BASE = "all-MiniLM-L6-v2"
-
-
-# Primary metrics each kind can report; the first is its default.
-METRICS: dict[str, tuple[str, ...]] = {
-    "classify": ("accuracy", "macro_f1", "micro_f1"),
-    "extract": ("field_f1", "span_f1", "exact_match", "intent_accuracy"),
-    "generate": ("contract_rate", "chrf", "rouge_l"),
-}
 
 
 class TaskError(NarrowtuneError):
@@ -101,13 +107,32 @@ class AbstainSpec(_Strict):
     target_precision: float = Field(default=0.95, gt=0, le=1.0)
 
 
+def _error_details(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[InitErrorDetails]:
+    """A validation error's items, their locations under `prefix`, to raise again as one."""
+    out = []
+    for item in error.errors():
+        detail = InitErrorDetails(
+            type=item["type"], loc=(*prefix, *item["loc"]), input=item["input"]
+        )
+        if "ctx" in item:
+            detail["ctx"] = item["ctx"]
+        out.append(detail)
+    return out
+
+
 class Task(_Strict):
-    """Everything a command needs to know about one narrow job."""
+    """Everything a command needs to know about one narrow job.
+
+    Kind sections (`task.extract`, `task.generate`, ... and `task.section` for the task's own
+    kind) are attributes too: each is validated by its kind's model, and a task may carry the
+    sections of other kinds (they are checked, and unused)."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    kind: Literal["classify", "extract", "generate"] = "classify"
+    kind: str = Field(
+        default="classify", description="The kind of job: see `narrowtune init --help`."
+    )
     description: str = ""
     data: DataSpec
     labels: dict[str, str] | None = Field(
@@ -118,24 +143,78 @@ class Task(_Strict):
     output_schema: dict[str, Any] | str | None = Field(
         default=None,
         alias="schema",
-        description="extract: JSON Schema of the output (inline, a .json file, or a dotted path "
-        "to a pydantic model).",
+        description="The JSON Schema of a structured output (kinds that take one, e.g. extract): "
+        "inline, a .json file, or a dotted path to a pydantic model.",
     )
-    extract: ExtractSpec = Field(default_factory=ExtractSpec)
-    generate: GenerateSpec = Field(default_factory=GenerateSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
     split: SplitSpec = Field(default_factory=SplitSpec)
     metric: str = Field(
         default="accuracy",
-        description="Primary metric: classify accuracy|macro_f1|micro_f1; extract "
-        "field_f1|span_f1|exact_match|intent_accuracy; generate contract_rate|chrf|rouge_l.",
+        description="Primary metric, one of the kind's own (an unknown one is refused with the "
+        "list); by default the kind's first.",
     )
     target: float | None = Field(default=None, ge=0, le=1)
     abstain: AbstainSpec = Field(default_factory=AbstainSpec)
     seed: int = 13
     runs_dir: str = "runs"
     base_dir: str = Field(default=".", exclude=True, description="Folder paths are relative to.")
+    _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _kind_sections(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Validate each kind section with its kind's model; report every error at once."""
+        if not isinstance(data, dict):
+            return handler(data)  # an assignment to a validated task
+        data = dict(data)
+        sections: dict[str, BaseModel] = {}
+        errors: list[InitErrorDetails] = []
+        for kind in kinds.all_kinds():
+            if kind.section is None or kind.spec is None:
+                continue
+            raw = data.pop(kind.section, None)
+            try:
+                sections[kind.section] = kind.spec.model_validate({} if raw is None else raw)
+            except ValidationError as exc:
+                errors += _error_details(exc, (kind.section,))
+        task = None
+        try:
+            task = handler(data)
+        except ValidationError as exc:
+            errors = _error_details(exc) + errors
+        if errors or task is None:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        task._sections = sections
+        task._check_kind()
+        return task
+
+    def _check_kind(self) -> None:
+        """Checks that depend on the kind: its metric, its schema, its own settle()."""
+        kind = self.plugin
+        if "metric" not in self.model_fields_set and self.metric not in kind.metrics:
+            object.__setattr__(self, "metric", kind.metrics[0])  # the kind's default metric
+        if self.metric not in kind.metrics:
+            raise ValueError(
+                f"metric '{self.metric}' is not one of kind '{self.kind}': "
+                f"{', '.join(kind.metrics)}"
+            )
+        if self.output_schema is not None and not kind.takes_schema:
+            takers = [k.name for k in kinds.all_kinds() if k.takes_schema]
+            raise ValueError(
+                f"`schema` is for kind {' or '.join(map(repr, takers))}, not '{self.kind}'"
+            )
+        if kind.settle is not None:
+            kind.settle(self)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        try:
+            kinds.get_kind(value)
+        except kinds.UnknownKind as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -146,27 +225,26 @@ class Task(_Strict):
             return {str(k): "" if v is None else str(v) for k, v in value.items()}
         return value
 
-    @model_validator(mode="after")
-    def _metric_fits_kind(self) -> Task:
-        known = METRICS[self.kind]
-        if "metric" not in self.model_fields_set and self.metric not in known:
-            object.__setattr__(self, "metric", known[0])  # the kind's default metric
-        if self.metric not in known:
-            raise ValueError(
-                f"metric '{self.metric}' is not one of kind '{self.kind}': {', '.join(known)}"
-            )
-        if self.metric == "micro_f1" and not self.multi_label:
-            raise ValueError("metric 'micro_f1' is for multi_label tasks; use 'accuracy'")
-        if self.kind == "extract":
-            from narrowtune.extract.schema import SchemaProblem, resolve_schema
+    def __getattr__(self, name: str) -> Any:
+        # Kind sections: `task.generate`, `task.extract`, ... (validated, see _kind_sections).
+        try:
+            return super().__getattr__(name)  # type: ignore[misc]
+        except AttributeError:
+            sections = (self.__pydantic_private__ or {}).get("_sections") or {}
+            if name in sections:
+                return sections[name]
+            raise
 
-            try:
-                resolve_schema(self.output_schema, self.base_dir)
-            except SchemaProblem as exc:
-                raise ValueError(str(exc)) from None
-        elif self.output_schema is not None:
-            raise ValueError(f"`schema` is for kind 'extract', not '{self.kind}'")
-        return self
+    @property
+    def plugin(self) -> kinds.Kind:
+        """The task's kind, from the registry."""
+        return kinds.get_kind(self.kind)
+
+    @property
+    def section(self) -> Any:
+        """The options of the task's own kind (its section), or None for a kind without one."""
+        name = self.plugin.section
+        return None if name is None else self._sections[name]
 
     def path(self, relative: str) -> Path:
         """Resolve a path from the task file's folder."""
@@ -175,19 +253,30 @@ class Task(_Strict):
 
     @property
     def input_column(self) -> str:
-        """The column holding the model's input: `data.text_column`, which for kind generate
-        defaults to "prompt" when not set."""
-        if self.kind == "generate" and "text_column" not in self.data.model_fields_set:
-            return "prompt"
+        """The column holding the model's input: `data.text_column`, or the kind's default
+        column (e.g. "prompt" for generate) when the task does not set it."""
+        if "text_column" not in self.data.model_fields_set:
+            return self.plugin.text_column
         return self.data.text_column
+
+    @property
+    def has_labels(self) -> bool:
+        """Whether this task's rows carry labels (asked of its kind)."""
+        return self.plugin.has_labels(self)
 
     @property
     def runs_path(self) -> Path:
         return self.path(self.runs_dir) / self.name
 
     def resolved(self) -> dict[str, Any]:
-        """The task as plain data, every default filled in (written to each run)."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The task as plain data, every default filled in (written to each run); every kind
+        section follows `schema`."""
+        out: dict[str, Any] = {}
+        for key, value in self.model_dump(mode="json", by_alias=True).items():
+            out[key] = value
+            if key == "schema":
+                out.update({name: s.model_dump(mode="json") for name, s in self._sections.items()})
+        return out
 
 
 def _parse_scalar(text: str) -> Any:
@@ -240,8 +329,13 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
 
 
 def _field_names(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
-    """Known keys at a location in the spec, for 'did you mean' hints."""
-    current: Any = model
+    """Known keys at a location in the spec (kind sections included), for 'did you mean'."""
+    sections = {k.section: k.spec for k in kinds.all_kinds() if k.section and k.spec}
+    if not path:
+        return [n for n in (*model.model_fields, *sections) if n != "base_dir"]
+    current: Any = sections.get(path[0], model)
+    if path[0] in sections:
+        path = path[1:]
     for part in path:
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:

@@ -26,19 +26,19 @@ from narrowtune.data.audit import (
     mask_secrets,
     write_fixed,
 )
-from narrowtune.data.audit.balance import class_balance
-from narrowtune.data.audit.conflicts import conflicting_labels
-from narrowtune.data.audit.duplicates import (
-    exact_duplicates,
-    exact_groups,
-    near_duplicates,
-    near_groups,
-)
-from narrowtune.data.audit.leakage import leakage
+from narrowtune.data.audit.checks.class_balance import class_balance
+from narrowtune.data.audit.checks.conflicting_labels import conflicting_labels
+from narrowtune.data.audit.checks.exact_duplicates import exact_duplicates
+from narrowtune.data.audit.checks.language_mix import language_mix
+from narrowtune.data.audit.checks.leakage import leakage
+from narrowtune.data.audit.checks.long_texts import long_texts
+from narrowtune.data.audit.checks.near_duplicates import near_duplicates
+from narrowtune.data.audit.checks.outliers import outliers
+from narrowtune.data.audit.checks.secrets import secrets
+from narrowtune.data.audit.duplicates import exact_groups, near_groups
 from narrowtune.data.audit.normalize import normalize
-from narrowtune.data.audit.outliers import outliers
-from narrowtune.data.audit.secrets import iban_ok, luhn_ok, secrets
-from narrowtune.data.audit.texts import language_mix, long_texts
+from narrowtune.data.audit.registry import AuditContext
+from narrowtune.data.audit.secrets import iban_ok, luhn_ok
 from narrowtune.task import task_from_mapping
 
 SEED_PHRASE = Mnemonic("english").to_mnemonic(bytes(range(16)))  # 12 words, valid checksum
@@ -178,7 +178,7 @@ def test_normalisation_rules() -> None:
 def test_exact_duplicates_group_normalised_copies() -> None:
     data = examples_of([("Card lost!", "a"), ("card   lost", "a"), ("CARD LOST.", "a"), ("x", "a")])
     assert exact_groups([e.text for e in data]) == [[0, 1, 2]]
-    (finding,) = exact_duplicates(data)
+    (finding,) = exact_duplicates(data, AuditContext())
     assert finding.severity == "warning" and finding.rows == ["d.jsonl:2", "d.jsonl:3"]
     assert finding.evidence["duplicate_rows"] == 2
 
@@ -192,7 +192,7 @@ def test_near_duplicates_cluster_paraphrases_not_strangers() -> None:
         "please reset my password because the login page keeps rejecting it",
     ]
     assert near_groups(texts, seed=1) == [[0, 1]]
-    (finding,) = near_duplicates(examples_of([(t, "a") for t in texts]), seed=1)
+    (finding,) = near_duplicates(examples_of([(t, "a") for t in texts]), AuditContext(seed=1))
     assert finding.rows == ["d.jsonl:2"] and finding.evidence["cluster_sizes"] == [2]
 
 
@@ -227,7 +227,7 @@ def test_conflicting_labels_exact_and_near() -> None:
     )
     exact = exact_groups([e.text for e in data])
     near = near_groups([e.text for e in data], seed=0)
-    findings = conflicting_labels(data, exact=exact, near=near)
+    findings = conflicting_labels(data, AuditContext(exact=exact, near=near))
     kinds = {f.evidence["kind"] for f in findings}
     assert kinds == {"identical (after normalisation)", "near-identical"}
     same = next(f for f in findings if f.evidence["kind"].startswith("identical"))
@@ -298,7 +298,7 @@ def test_transaction_hash_is_not_masked_as_a_key() -> None:
 
 def test_secrets_finding_never_repeats_the_secret() -> None:
     data = examples_of([(f"my words are {SEED_PHRASE} help", "a"), ("hello", "a")])
-    (finding,) = secrets(data)
+    (finding,) = secrets(data, AuditContext())
     assert finding.severity == "blocking" and finding.rows == ["d.jsonl:1"]
     assert SEED_PHRASE.split()[3] not in json.dumps(finding.to_dict())
 
@@ -307,7 +307,7 @@ def test_secrets_finding_never_repeats_the_secret() -> None:
 
 
 def test_balance_one_class_is_blocking() -> None:
-    (finding,) = class_balance(examples_of([("a", "x"), ("b", "x"), ("c", "x")]))
+    (finding,) = class_balance(examples_of([("a", "x"), ("b", "x"), ("c", "x")]), AuditContext())
     assert finding.severity == "blocking" and "1 distinct label" in finding.message
 
 
@@ -315,7 +315,8 @@ def test_balance_small_and_single_classes() -> None:
     pairs = [(f"t{i}", "big") for i in range(40)] + [("s1", "small"), ("s2", "small")]
     pairs += [("only", "lonely")]
     findings = class_balance(
-        examples_of(pairs), mode="full", declared_labels=["big", "small", "lonely", "unused"]
+        examples_of(pairs),
+        AuditContext(mode="full", declared_labels=("big", "small", "lonely", "unused")),
     )
     messages = " ".join(f.message for f in findings)
     assert any(f.severity == "blocking" and "lonely" in f.message for f in findings)
@@ -325,14 +326,14 @@ def test_balance_small_and_single_classes() -> None:
 
 def test_long_texts_reported_not_cut() -> None:
     long = "word " * 3000
-    (finding,) = long_texts(examples_of([(long, "a"), ("short", "a")]), max_length=64)
+    (finding,) = long_texts(examples_of([(long, "a"), ("short", "a")]), AuditContext(max_length=64))
     assert finding.rows == ["d.jsonl:1"] and finding.evidence["longest_chars"] == len(long)
 
 
 def test_language_mix_names_other_scripts() -> None:
     pairs = [(f"hello there number {i}", "a") for i in range(30)]
     pairs += [("Привет, где моя посылка?", "a"), ("我的包裹在哪里", "a")]
-    (finding,) = language_mix(examples_of(pairs))
+    (finding,) = language_mix(examples_of(pairs), AuditContext())
     assert set(finding.evidence["shares"]) == {"LATIN", "CYRILLIC", "CJK"}
     assert finding.rows == ["d.jsonl:31", "d.jsonl:32"]
 
@@ -341,7 +342,7 @@ def test_leakage_across_splits() -> None:
     data = examples_of(
         [("reset my password", "a"), ("parcel late", "b"), ("Reset my password.", "a")]
     )
-    (finding,) = leakage(data, split_of=["train", "train", "test"])
+    (finding,) = leakage(data, AuditContext(split_of=("train", "train", "test")))
     assert finding.rows == ["d.jsonl:3"] and finding.evidence["per_split"]["test"] == 1
 
 
@@ -351,7 +352,9 @@ def test_outliers_on_embeddings() -> None:
     emb = centre + 0.05 * rng.normal(size=(60, 16))
     emb[7] = rng.normal(size=16) * 3  # far from everything
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    (finding,) = outliers(examples_of([(f"t{i}", "a") for i in range(60)]), embeddings=emb)
+    (finding,) = outliers(
+        examples_of([(f"t{i}", "a") for i in range(60)]), AuditContext(embeddings=emb)
+    )
     assert finding.rows[0] == "d.jsonl:8"
 
 
@@ -458,15 +461,28 @@ def test_fast_audit_finds_each_planted_problem(tmp_path: Path) -> None:
     json.dumps(report.to_dict())  # JSON-safe
 
 
-def test_every_registered_check_takes_examples_and_options() -> None:
+def test_every_registered_check_takes_examples_and_a_context() -> None:
     data = examples_of([(t, lab) for t, lab in rows(5)])
     rng = np.random.default_rng(0)
     emb = rng.normal(size=(len(data), 8))
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    shared = {"embeddings": emb, "split_of": ["train"] * len(data), "seed": 0, "unused": 1}
-    for name, check in CHECKS.items():
-        result = check(data, **shared)
+    context = AuditContext(embeddings=emb, split_of=("train",) * len(data), seed=0)
+    for name, info in CHECKS.items():
+        assert info.description and info.name == name
+        result = info.run(data, context)
         assert isinstance(result, list) and all(isinstance(f, Finding) for f in result), name
+        with pytest.raises(TypeError):  # no `**_`: an option a check does not take is an error
+            info.run(data, context, unused=1)
+
+
+def test_unknown_check_options_are_refused(tmp_path: Path) -> None:
+    task = _problem_data(tmp_path)
+    with pytest.raises(AuditError, match=r"has no option 'kk'.*takes: k, iqr_factor"):
+        audit(task, options={"outliers": {"kk": 3}})
+    with pytest.raises(AuditError, match="unknown audit check 'outlier'"):
+        audit(task, options={"outlier": {"k": 3}})
+    report = audit(task, checks=["outliers"], options={"outliers": {"k": 3}})
+    assert report.stats["checks"] == ["outliers"]
 
 
 def test_write_fixed_cleans_and_never_overwrites(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ import pytest
 from conftest import INTENTS, make_rows, write_csv, write_task
 
 from narrowtune.data import load_splits
-from narrowtune.kinds import classify
+from narrowtune.kinds import training
+from narrowtune.kinds.classify import model as classify_model
+from narrowtune.kinds.classify import train as classify
 from narrowtune.task import load_task
 
 
@@ -38,7 +40,7 @@ def test_multi_label_predicts_label_sets(tmp_path: Path) -> None:
     assert exact >= 0.7
     assert any(len(p.label) == 2 for p in preds)
     model.save(tmp_path / "m")
-    again = classify.load(tmp_path / "m").predict([ex.text for ex in splits.test])
+    again = classify_model.load(tmp_path / "m").predict([ex.text for ex in splits.test])
     assert [p.label for p in again] == [p.label for p in preds]
 
 
@@ -54,7 +56,7 @@ def test_mode_is_chosen_from_examples_per_label(tiny_task: Path) -> None:
 
 def test_bucketed_batches_cover_every_example_once() -> None:
     lengths = [random.Random(i).randint(3, 60) for i in range(203)]
-    batches = classify.bucketed_batches(lengths, 16, random.Random(0))
+    batches = training.bucketed_batches(lengths, 16, random.Random(0))
     flat = sorted(i for b in batches for i in b)
     assert flat == list(range(203))
     spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
@@ -68,7 +70,7 @@ def test_layerwise_groups_decay_towards_the_embeddings(tiny_task: Path) -> None:
 
     task = load_task(tiny_task, ["train.learning_rate=1e-4", "train.layer_decay=0.5"])
     encoder = Encoder.from_pretrained("all-MiniLM-L6-v2")
-    groups = classify.layerwise_groups(
+    groups = training.layerwise_groups(
         classify._Net(encoder, nn.Linear(encoder.dim, 3)), task.train
     )
     rates = sorted({g["lr"] for g in groups[:-1]})

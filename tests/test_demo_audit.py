@@ -10,7 +10,7 @@ import pytest
 from narrowtune import api
 from narrowtune.task import load_task
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "wallet_support" / "task.yaml"
+EXAMPLE = Path(__file__).resolve().parent.parent / "narrowtune" / "demo" / "task.yaml"
 
 
 def line(row: int) -> str:

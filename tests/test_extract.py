@@ -12,7 +12,8 @@ import yaml
 
 from narrowtune.data import DataError, load_splits
 from narrowtune.errors import NarrowtuneError
-from narrowtune.extract.align import (
+from narrowtune.evaluate.extract_baselines import Gazetteer, UserRules, load_function
+from narrowtune.kinds.extract.align import (
     allowed_transitions,
     entities,
     locate,
@@ -21,13 +22,12 @@ from narrowtune.extract.align import (
     viterbi,
     word_offsets,
 )
-from narrowtune.extract.baselines import Gazetteer, UserRules, load_function
-from narrowtune.extract.data import UnlocatedValues, read_examples
-from narrowtune.extract.fields import relaxed_schema, schema_fields, validation_errors
-from narrowtune.extract.metrics import field_table, span_scores
-from narrowtune.extract.normalize import comparable, normalize
-from narrowtune.extract.output import Finalizer, Guess
-from narrowtune.extract.schema import SchemaProblem
+from narrowtune.kinds.extract.data import UnlocatedValues, read_examples
+from narrowtune.kinds.extract.fields import relaxed_schema, schema_fields, validation_errors
+from narrowtune.kinds.extract.metrics import field_table, span_scores
+from narrowtune.kinds.extract.normalize import comparable, normalize
+from narrowtune.kinds.extract.output import Finalizer, Guess
+from narrowtune.kinds.extract.schema import SchemaProblem
 from narrowtune.task import TaskError, load_task
 
 SCHEMA: dict[str, Any] = {
@@ -362,7 +362,7 @@ def test_sliding_windows_cover_every_word_of_a_long_text() -> None:
     from transformers import AutoTokenizer
 
     from narrowtune.encoders import resolve_base
-    from narrowtune.kinds.extract import ExtractConfig, make_windows
+    from narrowtune.kinds.extract.model import ExtractConfig, make_windows
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_base("all-MiniLM-L6-v2"))
     config = ExtractConfig(output_schema=SCHEMA, tags=["O"], heads={}, max_length=32, stride=8)
@@ -403,7 +403,7 @@ def test_fields_of_a_pydantic_schema() -> None:
 
 
 def test_small_data_gets_small_batches_and_enough_updates(tmp_path: Path) -> None:
-    from narrowtune.kinds.extract import resolve_batch_size, resolve_epochs
+    from narrowtune.kinds.extract.train import resolve_batch_size, resolve_epochs
 
     task = load_task(write(tmp_path, [row()]))
     assert resolve_batch_size(task, 300) == 8 and resolve_batch_size(task, 5_000) == 32

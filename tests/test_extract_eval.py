@@ -34,7 +34,7 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory):
     (folder / "rules.py").write_text(RULES)
     task = load_task(task_path, ["extract.baseline=rules.py:extract", "train.epochs=3"])
     run_dir = api.train(task, force=True)
-    evaluation, _ = api.evaluate(task)
+    evaluation = api.evaluate(task)[0].to_dict()  # as metrics.json holds it
     return folder, task, run_dir, evaluation
 
 
@@ -98,6 +98,6 @@ def test_unreachable_llm_endpoint_is_reported_not_fatal(
     _, task, run_dir, _ = evaluated
     monkeypatch.setenv("NARROWTUNE_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens
     monkeypatch.delenv("NARROWTUNE_LLM_MODEL", raising=False)
-    evaluation = evaluate_model(task, api.load(run_dir), load_splits(task), latency=False)
+    evaluation = evaluate_model(task, api.load(run_dir), load_splits(task), latency=False).to_dict()
     assert "prompted LLM" not in [s["name"] for s in evaluation["systems"]]
     assert any("127.0.0.1:9" in note and "failed" in note for note in evaluation["notes"])

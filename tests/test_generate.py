@@ -13,10 +13,10 @@ from test_generate_tiny import build_tiny_lm, reply_rows, write_jsonl
 
 from narrowtune.data import DataError, Example, load_splits
 from narrowtune.errors import NarrowtuneError
-from narrowtune.generate.base import BaseModelError, check_causal_lm, resolve_base
-from narrowtune.generate.contract import Contract, ContractError
-from narrowtune.generate.metrics import chrf, rouge_l
-from narrowtune.generate.template import END, START, cut_at_stop, render
+from narrowtune.kinds.generate.base import BaseModelError, check_causal_lm, resolve_base
+from narrowtune.kinds.generate.contract import Contract, ContractError
+from narrowtune.kinds.generate.metrics import chrf, rouge_l
+from narrowtune.kinds.generate.template import END, START, cut_at_stop, render
 from narrowtune.task import TaskError, load_task
 
 
@@ -54,7 +54,7 @@ def _task(folder: Path, **generate: object) -> Path:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     """A folder with data, a tiny base LM and a task; and a model trained on it (seconds)."""
-    from narrowtune.kinds.generate import train
+    from narrowtune.kinds.generate.train import train
 
     folder = tmp_path_factory.mktemp("generate")
     rows = reply_rows(16)
@@ -87,7 +87,7 @@ def test_loss_mask_covers_exactly_the_replies_through_trl(tiny) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from narrowtune.kinds.generate import encode_conversation
+    from narrowtune.kinds.generate.model import encode_conversation
 
     folder, _ = tiny
     tokenizer = AutoTokenizer.from_pretrained(folder / "tiny-lm")
@@ -115,7 +115,7 @@ def test_loss_mask_covers_exactly_the_replies_through_trl(tiny) -> None:
 
 
 def test_stop_tokens_end_the_reply(tiny) -> None:
-    from narrowtune.kinds.generate import stop_token_ids
+    from narrowtune.kinds.generate.model import stop_token_ids
 
     _, model = tiny
     tokenizer = model.tokenizer
@@ -218,7 +218,8 @@ def test_reader_needs_a_prompt_or_messages_column(tmp_path: Path) -> None:
 def test_overlong_examples_error_truncate_or_drop(tiny) -> None:
     from transformers import AutoTokenizer
 
-    from narrowtune.kinds.generate import GenerateError, encode_examples
+    from narrowtune.kinds.generate.model import GenerateError
+    from narrowtune.kinds.generate.train import encode_examples
 
     folder, _ = tiny
     tokenizer = AutoTokenizer.from_pretrained(folder / "tiny-lm")
@@ -257,7 +258,7 @@ def test_a_non_causal_base_is_refused(tmp_path: Path) -> None:
 
 
 def test_default_base_is_gemma_not_the_encoder(tmp_path: Path) -> None:
-    from narrowtune.generate.base import base_name
+    from narrowtune.kinds.generate.base import base_name
 
     _write(tmp_path, [{"prompt": "a", "completion": "b"}])
     raw = yaml.safe_load(_task(tmp_path).read_text())
@@ -270,7 +271,7 @@ def test_default_base_is_gemma_not_the_encoder(tmp_path: Path) -> None:
 def test_gemma_base_resolves_with_single_token_turn_markers() -> None:
     from transformers import AutoTokenizer
 
-    from narrowtune.kinds.generate import stop_token_ids
+    from narrowtune.kinds.generate.model import stop_token_ids
 
     path = resolve_base("gemma-3-270m")
     check_causal_lm(path)
@@ -330,7 +331,7 @@ def test_bad_contracts_fail_at_task_load_with_the_line(tmp_path: Path) -> None:
 
 
 def test_retry_bans_forbidden_phrases(tiny) -> None:
-    from narrowtune.kinds.generate import banned_token_sequences
+    from narrowtune.kinds.generate.model import banned_token_sequences
 
     _, model = tiny
     banned = banned_token_sequences(model.tokenizer, ["Topic"])
@@ -363,7 +364,7 @@ def test_train_eval_predict_through_the_api(tiny) -> None:
     run = api.train(task, force=True)
     info = json.loads((run / "run.json").read_text())
     assert info["model"]["steps"] > 0 and info["model"]["card_notes"]
-    evaluation, _ = api.evaluate(task)
+    evaluation = api.evaluate(task)[0].to_dict()  # as metrics.json holds it
     names = [s["name"] for s in evaluation["systems"]]
     assert names == ["fine-tuned (LoRA)", "base, zero-shot", "base, 3-shot"]
     fine = evaluation["systems"][0]["metrics"]
@@ -376,14 +377,14 @@ def test_train_eval_predict_through_the_api(tiny) -> None:
 
 def test_style_judge_scores_every_output(tiny, tiny_run: Path) -> None:
     """A classify run judges the outputs; the share labelled `style_label` is reported."""
-    from narrowtune.generate.evaluation import evaluate
+    from narrowtune.evaluate.generate import evaluate
 
     folder, model = tiny
     task = load_task(
         folder / "task.yaml",
         [f"generate.style_judge={tiny_run}", "generate.style_label=refund"],
     )
-    evaluation = evaluate(task, model, load_splits(task), baselines=False, latency=False)
+    evaluation = evaluate(task, model, load_splits(task), baselines=False, latency=False).to_dict()
     metrics = evaluation["systems"][0]["metrics"]
     assert 0.0 <= metrics["style_approved"] <= 1.0
     assert "style_approved" in [c["key"] for c in evaluation["columns"]]
@@ -395,14 +396,14 @@ def test_style_judge_scores_every_output(tiny, tiny_run: Path) -> None:
 def test_an_untrained_style_judge_is_skipped_with_the_command_to_train_it(
     tiny, tiny_run: Path
 ) -> None:
-    from narrowtune.generate.evaluation import evaluate
+    from narrowtune.evaluate.generate import evaluate
 
     folder, model = tiny
     judge_folder = folder / "judge"  # the judge's task file, with no run of its own yet
     judge_folder.mkdir(exist_ok=True)
     shutil.copy(tiny_run / "task.yaml", judge_folder / "task.yaml")
     task = load_task(folder / "task.yaml", ["generate.style_judge=judge/task.yaml"])
-    evaluation = evaluate(task, model, load_splits(task), baselines=False, latency=False)
+    evaluation = evaluate(task, model, load_splits(task), baselines=False, latency=False).to_dict()
     assert "style_approved" not in evaluation["systems"][0]["metrics"]
     note = next(n for n in evaluation["notes"] if n.startswith("style judge skipped"))
     assert f"narrowtune train {judge_folder / 'task.yaml'}" in note
@@ -411,7 +412,7 @@ def test_an_untrained_style_judge_is_skipped_with_the_command_to_train_it(
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="tests the CPU refusal")
 def test_qlora_without_a_gpu_is_refused_before_a_run_is_written(tiny) -> None:
     from narrowtune import api
-    from narrowtune.kinds.generate import GenerateError
+    from narrowtune.kinds.generate.model import GenerateError
 
     folder, _ = tiny
     task = load_task(folder / "task.yaml", ["generate.qlora=true"])
@@ -426,7 +427,7 @@ def test_an_adapter_merged_into_a_fresh_base_matches_the_trained_model(tiny) -> 
     in-training merge (checked here on the CPU, where both bases are the same float32 weights)."""
     import torch
 
-    from narrowtune.kinds.generate import merge_into_base
+    from narrowtune.kinds.generate.model import merge_into_base
 
     folder, model = tiny
     state, adapter_config = model.adapter
@@ -439,7 +440,7 @@ def test_an_adapter_merged_into_a_fresh_base_matches_the_trained_model(tiny) -> 
 
 
 def test_the_last_step_is_evaluated_so_the_best_checkpoint_can_be_it(tiny) -> None:
-    from narrowtune.kinds.generate import train
+    from narrowtune.kinds.generate.train import train
 
     folder, _ = tiny
     task = load_task(folder / "task.yaml", ["generate.max_steps=10", "generate.eval_every=7"])

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.generate.contract import Contract
-from narrowtune.generate.export import export
+from narrowtune.kinds.generate.contract import Contract
+from narrowtune.kinds.generate.export import export
 
 
 def test_export_of_a_local_base_writes_merged_weights_and_says_why_no_gguf(tmp_path: Path) -> None:
     from test_generate_tiny import build_tiny_lm
 
-    from narrowtune.kinds.generate import GenerateConfig, GenerateModel, load_base
+    from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel, load_base
 
     base = build_tiny_lm(tmp_path / "lm", ["Hello there.\nTopic: refund"])
     lm, tokenizer, _ = load_base(str(base))
@@ -55,8 +55,8 @@ def test_gguf_export_of_the_gemma_base_carries_the_merged_adapter(tmp_path: Path
     the logits match the merged model's, and differ from the base's."""
     from transformers import AutoModelForCausalLM
 
-    from narrowtune.generate.base import GEMMA_LICENCE
-    from narrowtune.kinds.generate import GenerateConfig, GenerateModel, load_base
+    from narrowtune.kinds.generate.base import GEMMA_LICENCE
+    from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel, load_base
 
     lm, tokenizer, _ = load_base("gemma-3-270m")
     ids = tokenizer("<start_of_turn>user\nMy swap failed.<end_of_turn>\n", return_tensors="pt")
@@ -90,9 +90,9 @@ def test_llama_cpp_runs_the_gemma_gguf_with_the_same_prompt_ids_and_stops() -> N
     """llama.cpp (optional: llama-cpp-python) gets token for token the prompt transformers gets,
     and ends the reply at the end-of-turn token instead of running on."""
     pytest.importorskip("llama_cpp", reason='optional: pip install "narrowtune[llamacpp]"')
-    from narrowtune.generate.base import gguf_file
-    from narrowtune.generate.llamacpp import GgufGenerator
-    from narrowtune.kinds.generate import encode_conversation, load_base
+    from narrowtune.kinds.generate.base import gguf_file
+    from narrowtune.kinds.generate.llamacpp import GgufGenerator
+    from narrowtune.kinds.generate.model import encode_conversation, load_base
 
     _, tokenizer, _ = load_base("gemma-3-270m")
     runner = GgufGenerator(gguf_file(), n_ctx=512, n_threads=1, system="Answer in one word.")
@@ -118,7 +118,7 @@ def test_llama_cpp_runs_the_gemma_gguf_with_the_same_prompt_ids_and_stops() -> N
 
 
 def test_llama_cpp_errors_name_the_missing_piece(tmp_path: Path) -> None:
-    from narrowtune.generate.llamacpp import GgufGenerator
+    from narrowtune.kinds.generate.llamacpp import GgufGenerator
 
     try:
         import llama_cpp  # noqa: F401
@@ -139,7 +139,7 @@ def test_the_llamacpp_backend_runs_a_saved_model_like_torch(tmp_path: Path) -> N
     its GGUF is exported once into the model folder, greedy replies agree with the torch
     backend's, forbidden phrases are banned on retry, and sampling is seeded."""
     pytest.importorskip("llama_cpp", reason='optional: pip install "narrowtune[llamacpp]"')
-    from narrowtune.kinds.generate import GenerateConfig, GenerateModel, load, load_base
+    from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel, load, load_base
 
     lm, tokenizer, _ = load_base("gemma-3-270m")
     merged, state, config = _adapted_gemma(lm, std=0.02)

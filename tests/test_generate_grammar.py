@@ -15,7 +15,7 @@ import pytest
 import torch
 from test_generate_tiny import build_tiny_lm, reply_rows
 
-from narrowtune.generate.contract import Contract, ContractError
+from narrowtune.kinds.generate.contract import Contract, ContractError
 from narrowtune.task import TaskError, load_task
 
 ROUTE_SCHEMA = {
@@ -41,7 +41,7 @@ def tiny_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _model(folder: Path, contract: dict, *, max_new_tokens: int = 160):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from narrowtune.kinds.generate import GenerateConfig, GenerateModel
+    from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
     lm = AutoModelForCausalLM.from_pretrained(folder)
@@ -175,7 +175,7 @@ def test_a_ban_that_takes_the_grammars_only_choice_leaves_the_output_valid_and_f
 def test_the_processor_returns_new_scores_so_confidence_uses_the_raw_logits(
     tiny_lm: Path,
 ) -> None:
-    from narrowtune.kinds.generate import GrammarLogits
+    from narrowtune.kinds.generate.model import GrammarLogits
 
     model = _model(tiny_lm, {"json_schema": ROUTE_SCHEMA})
     matchers = model._matchers(2)
@@ -215,8 +215,8 @@ TICKETS = [
 @pytest.mark.slow
 def test_gemma_output_meets_a_json_schema_when_constrained() -> None:
     """The bundled base model, prompted: every constrained reply is valid against the schema."""
-    from narrowtune.generate.base import DEFAULT_GENERATE_BASE
-    from narrowtune.kinds.generate import GenerateConfig, GenerateModel, load_base
+    from narrowtune.kinds.generate.base import DEFAULT_GENERATE_BASE
+    from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel, load_base
 
     lm, tokenizer, _ = load_base(DEFAULT_GENERATE_BASE)
     config = GenerateConfig(base=DEFAULT_GENERATE_BASE, system=GEMMA_SYSTEM, max_new_tokens=80)
@@ -230,9 +230,9 @@ def test_gemma_output_meets_a_json_schema_when_constrained() -> None:
 @pytest.mark.slow
 def test_llama_cpp_output_meets_a_json_schema_when_constrained() -> None:
     pytest.importorskip("llama_cpp", reason='optional: pip install "narrowtune[llamacpp]"')
-    from narrowtune.generate.base import gguf_file
-    from narrowtune.generate.grammar import GrammarMatcher, llamacpp_tokenizer
-    from narrowtune.generate.llamacpp import GgufGenerator
+    from narrowtune.kinds.generate.base import gguf_file
+    from narrowtune.kinds.generate.grammar import GrammarMatcher, llamacpp_tokenizer
+    from narrowtune.kinds.generate.llamacpp import GgufGenerator
 
     contract = Contract({"json_schema": GEMMA_SCHEMA})
     assert contract.grammar is not None

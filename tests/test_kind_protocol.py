@@ -1,7 +1,8 @@
-"""The shared check-suite every kind passes: train tiny -> save -> load -> same predictions.
+"""Every built-in kind passes the shared check-suite (`narrowtune.testing`): train tiny -> save ->
+load -> same predictions, a valid evaluation, clear errors on bad input.
 
-Add a kind by adding a `KindCase` to KIND_CASES (how to write its tiny task, and how good its
-predictions must be); the checks stay the same.
+A built-in kind adds a `KindCase` to KIND_CASES (how to write its tiny task, and how good its
+predictions must be in its own terms); the checks themselves ship with the library.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import numpy as np
 import pytest
 from conftest import make_rows, write_csv, write_task
 
-from narrowtune.data import Example, load_splits
-from narrowtune.kinds import Model, Prediction, get_kind
-from narrowtune.task import Task, load_task
+from narrowtune.data import Example
+from narrowtune.kinds import BUILTIN, Prediction
+from narrowtune.task import Task
+from narrowtune.testing import CHECKS, Trained, train_tiny
 
 
 @dataclass(frozen=True)
@@ -145,53 +147,42 @@ KIND_CASES: dict[str, KindCase] = {
 }
 
 
+def test_every_builtin_kind_has_a_case() -> None:
+    assert set(KIND_CASES) == set(BUILTIN)
+
+
 @pytest.fixture(scope="module", params=sorted(KIND_CASES))
-def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp(request.param)
+def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Trained:
     case = KIND_CASES[request.param]
-    task = load_task(case.write(folder))
-    assert task.kind == request.param
-    splits = load_splits(task)
-    kind = get_kind(task.kind)
-    model = kind.train(task, splits.train, splits.validation)
-    return task, splits, kind, model, folder, case
+    return train_tiny(request.param, case.write, tmp_path_factory.mktemp(request.param))
 
 
-def test_model_satisfies_protocol(trained) -> None:
-    model = trained[3]
-    assert isinstance(model, Model)
-    assert model.kind == trained[0].kind
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_kind_passes_the_shared_check(trained: Trained, check) -> None:
+    check(trained)
 
 
-def test_save_load_gives_identical_predictions(trained) -> None:
-    _, splits, kind, model, folder, _ = trained
-    texts = [ex.text for ex in splits.test]
-    before = model.predict(texts)
-    model.save(folder / "saved")
-    weights = sorted(p.suffix for p in (folder / "saved").rglob("*") if p.is_file())
-    assert ".safetensors" in weights
-    assert not {".bin", ".pt", ".pkl", ".pickle"} & set(weights)
-    after = kind.load(folder / "saved").predict(texts)
-    assert [p.label for p in before] == [p.label for p in after]
-    assert [p.output for p in before] == [p.output for p in after]
-    np.testing.assert_allclose(
-        [p.confidence for p in before], [p.confidence for p in after], atol=1e-5
-    )
+def test_predictions_meet_the_kind_bar(trained: Trained) -> None:
+    preds = trained.model.predict(trained.test_texts)
+    KIND_CASES[trained.kind.name].check(trained.task, trained.model, preds, trained.splits.test)
 
 
-def test_predictions_have_confidence_and_meet_the_kind_bar(trained) -> None:
-    task, splits, _, model, _, case = trained
-    preds = model.predict([ex.text for ex in splits.test])
-    assert len(preds) == len(splits.test)
-    for p in preds:
-        assert isinstance(p, Prediction)
-        assert 0.0 <= p.confidence <= 1.0
-        assert isinstance(p.to_dict(), dict)
-    case.check(task, model, preds, splits.test)
+STORED = Path(__file__).parent / "data" / "stored_metrics"
+RUN_KEYS = {"run_id", "run_dir", "backend", "warnings"}
 
 
-def test_bad_predict_input(trained) -> None:
-    model = trained[3]
-    assert model.predict([]) == []
-    with pytest.raises(TypeError):
-        model.predict("a single string is a mistake")
+def test_the_evaluation_keeps_the_stored_shape(trained: Trained) -> None:
+    """A fresh evaluation has the keys a metrics.json written before evaluations were typed
+    has (tests/test_evaluation.py), at every level that users read."""
+    import json
+
+    fresh = trained.kind.evaluate(trained.task, trained.model, trained.splits, latency=False)
+    fresh = fresh.to_dict()
+    old = json.loads((STORED / f"metrics_{trained.kind.name}.json").read_text())
+    assert set(fresh) == set(old) - RUN_KEYS
+    assert set(fresh["split"]) == set(old["split"]) and set(fresh["margin"]) == set(old["margin"])
+    assert [s["name"] for s in fresh["systems"]] == [s["name"] for s in old["systems"]]
+    assert set(fresh["systems"][0]) == set(old["systems"][0])
+    assert set(fresh["systems"][0]["metrics"]) == set(old["systems"][0]["metrics"])
+    assert fresh.get("columns") == old.get("columns")
+    assert [s[:2] for s in fresh.get("sections", [])] == [s[:2] for s in old.get("sections", [])]

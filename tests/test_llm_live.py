@@ -14,9 +14,9 @@ from live_server import live_server
 from test_serve_chat import TinyChatModel
 
 from narrowtune import api
-from narrowtune.extract.baselines import LLMExtractor
-from narrowtune.extract.fields import schema_fields
-from narrowtune.extract.output import Finalizer
+from narrowtune.evaluate.extract_baselines import LLMExtractor
+from narrowtune.kinds.extract.fields import schema_fields
+from narrowtune.kinds.extract.output import Finalizer
 from narrowtune.serve import create_app
 from narrowtune.store import Store
 from narrowtune.task import load_task
@@ -58,7 +58,7 @@ def test_classify_eval_scores_the_prompted_llm(
     task = load_task(run / "task.yaml")
     task.base_dir = str(tmp_path)
     before = len(llm_env.predictions())
-    evaluation = api.evaluate(task, run=str(run))[0]
+    evaluation = api.evaluate(task, run=str(run))[0].to_dict()
     llm = next(s for s in evaluation["systems"] if s["name"] == "prompted LLM (chat)")
     n = evaluation["split"]["test"]
     assert llm["metrics"]["n"] == n and 0.0 <= llm["metrics"]["accuracy"] <= 1.0
@@ -118,8 +118,8 @@ def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_v
     from test_generate_tiny import build_tiny_lm, reply_rows, write_jsonl
 
     from narrowtune.data import load_splits
-    from narrowtune.generate.evaluation import evaluate
-    from narrowtune.kinds.generate import train
+    from narrowtune.evaluate.generate import evaluate
+    from narrowtune.kinds.generate.train import train
 
     folder = tmp_path
     rows = reply_rows(12)
@@ -129,7 +129,7 @@ def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_v
     splits = load_splits(task)
     model = train(task, splits.train, splits.validation)
     before = len(llm_env.predictions())
-    evaluation = evaluate(task, model, splits, latency=False)
+    evaluation = evaluate(task, model, splits, latency=False).to_dict()
     n = len(splits.test)
     assert len(llm_env.predictions()) - before == n  # one real judge call per test prompt
     assert "judge_win_rate" not in evaluation["systems"][0]["metrics"]
@@ -137,7 +137,7 @@ def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_v
 
 
 def test_judge_answers_are_read_strictly() -> None:
-    from narrowtune.generate.evaluation import JUDGE_ANSWER
+    from narrowtune.evaluate.generate import JUDGE_ANSWER
 
     votes = {
         t: (m.group(1) if (m := JUDGE_ANSWER.match(t)) else None)

@@ -13,8 +13,8 @@ import pytest
 import torch
 from torch import nn
 
-from narrowtune.kinds import classify_onnx
-from narrowtune.kinds.classify import ClassifyConfig, ClassifyModel, load
+from narrowtune.kinds.classify import onnx as classify_onnx
+from narrowtune.kinds.classify.model import ClassifyConfig, ClassifyModel, load
 
 TEXTS = [
     "hi",

@@ -28,7 +28,7 @@ from pathlib import Path
 
 SEED = 20240611
 HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "tickets.csv"
+DEFAULT_OUT = HERE.parent.parent / "narrowtune" / "demo" / "tickets.csv"
 
 # Final number of rows per intent, deliberate problem rows included.
 TARGETS: dict[str, int] = {

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from narrowtune.data.load import DataError, Example, load_examples
+from narrowtune.data.load import DataError, Example
 
 if TYPE_CHECKING:
     from narrowtune.task import Task
@@ -119,21 +118,16 @@ def task_splits(
     )
 
 
-# Kinds whose examples carry more than text + labels read their files with their own reader:
-# a light module (no torch) with `read_examples(task, path) -> list[Example]`.
-READERS = {"extract": "narrowtune.extract.data", "generate": "narrowtune.generate.data"}
-
-
 def has_labels(task: Task) -> bool:
-    """Whether the task's examples carry labels (classify, or extract with an intent)."""
-    return task.kind == "classify" or (task.kind == "extract" and task.extract.intent)
+    """Whether the task's examples carry labels (its kind decides)."""
+    return task.has_labels
 
 
 def column_options(task: Task) -> dict[str, object]:
     """The task's column mapping, as keyword arguments for the text + label loaders."""
     return {
         "text_column": task.input_column,
-        "label_column": task.data.label_column if has_labels(task) else None,
+        "label_column": task.data.label_column if task.has_labels else None,
         "multi_label": task.multi_label,
         "label_separator": task.data.label_separator,
     }
@@ -142,22 +136,16 @@ def column_options(task: Task) -> dict[str, object]:
 def load_splits(task: Task) -> Splits:
     """Load the task's data files and split them; fails early on unusable data."""
     spec = task.data
-    if task.kind in READERS:
-        reader = importlib.import_module(READERS[task.kind]).read_examples
+    kind = task.plugin
 
-        def read(path: str) -> list[Example]:
-            return reader(task, task.path(path))
-    else:
-        options = column_options(task)
-
-        def read(path: str) -> list[Example]:
-            return load_examples(task.path(path), **options)  # type: ignore[arg-type]
+    def read(path: str) -> list[Example]:
+        return kind.read_examples(task, task.path(path))
 
     pool = read(spec.train)
     given_val = read(spec.validation) if spec.validation else None
     given_test = read(spec.test) if spec.test else None
     splits = task_splits(task, pool, given_val, given_test)
-    if has_labels(task):
+    if task.has_labels:
         _check_labels(splits, list(task.labels) if task.labels else None)
     if not splits.validation:
         raise DataError(

@@ -1,78 +1,29 @@
-"""Evaluate a trained run against the baselines a user would pick instead, on the same split."""
+"""Evaluate a trained run against the baselines a user would pick instead, on the same split.
+
+`evaluate_model` hands the run to its kind's evaluator (`Kind.evaluator`: `classify.py`,
+`extract.py` and `generate.py` here for the built-in kinds), which returns a typed `Evaluation`
+(see `evaluation.py`); `report.py` renders it.
+"""
 
 from __future__ import annotations
 
-import platform
-import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import numpy as np
+from narrowtune.evaluate.evaluation import (
+    Column,
+    Evaluation,
+    Margin,
+    Section,
+    SystemResult,
+    build_evaluation,
+    machine_description,
+)
 
-from narrowtune.data import Example, Splits, fingerprint
-from narrowtune.encoders import Encoder
-from narrowtune.evaluate import baselines as bl
-from narrowtune.evaluate.metrics import classification_metrics, measure_latency
-from narrowtune.kinds.base import Model, Prediction, ProgressFn
-from narrowtune.task import Task
-
-
-def machine_description() -> str:
-    import os
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    system, python = platform.system(), platform.python_version()
-    return f"{os.cpu_count()} CPU cores ({cpu}), {system}, Python {python}"
-
-
-def score_predictions(
-    predictions: Sequence[Prediction],
-    examples: Sequence[Example],
-    *,
-    labels: list[str],
-    multi_label: bool,
-    threshold: float | None,
-    target_precision: float,
-) -> dict[str, Any]:
-    return classification_metrics(
-        [ex.labels for ex in examples],
-        [p.label for p in predictions],
-        [p.confidence for p in predictions],
-        labels=labels,
-        multi_label=multi_label,
-        threshold=threshold,
-        target_precision=target_precision,
-    )
-
-
-def _errors(
-    predictions: Sequence[Prediction], examples: Sequence[Example], limit: int = 30
-) -> list[dict[str, Any]]:
-    out = []
-    for p, ex in zip(predictions, examples):
-        gold: str | list[str] = list(ex.labels) if isinstance(p.label, list) else ex.labels[0]
-        wrong = set(p.label) != set(gold) if isinstance(p.label, list) else p.label != gold
-        if wrong:
-            out.append(
-                {
-                    "text": ex.text,
-                    "gold": gold,
-                    "predicted": p.label,
-                    "confidence": p.confidence,
-                    "abstain": p.abstain,
-                }
-            )
-    out.sort(key=lambda e: -e["confidence"])  # confident mistakes are the dangerous ones
-    return out[:limit]
+if TYPE_CHECKING:
+    from narrowtune.data import Splits
+    from narrowtune.kinds.base import Model
+    from narrowtune.progress import ProgressFn
+    from narrowtune.task import Task
 
 
 def evaluate_model(
@@ -84,208 +35,28 @@ def evaluate_model(
     latency: bool = True,
     train_seconds: float | None = None,
     progress: ProgressFn | None = None,
-) -> dict[str, Any]:
-    """Score `model` and every baseline on the test split; returns the evaluation as plain data."""
-    test = splits.test
-    if not test:
+) -> Evaluation:
+    """Score `model` and every baseline on the test split (the task's kind decides how)."""
+    if not splits.test:
         raise ValueError("the test split is empty: give data.test or set split.test > 0")
-    if task.kind != "classify":  # each other kind scores itself (same evaluation shape)
-        from narrowtune.kinds import get_kind
-
-        return get_kind(task.kind).evaluate(  # type: ignore[attr-defined]
-            task,
-            model,
-            splits,
-            baselines=baselines,
-            latency=latency,
-            train_seconds=train_seconds,
-            progress=progress,
-        )
-    config = model.config  # type: ignore[attr-defined]
-    labels: list[str] = config.labels
-    multi = config.multi_label
-    target = task.abstain.target_precision
-    texts = [ex.text for ex in test]
-
-    start = time.perf_counter()
-    predictions = model.predict(texts)
-    metrics = score_predictions(
-        predictions,
-        test,
-        labels=labels,
-        multi_label=multi,
-        threshold=config.threshold,
-        target_precision=target,
+    return task.plugin.evaluate(
+        task,
+        model,
+        splits,
+        baselines=baselines,
+        latency=latency,
+        train_seconds=train_seconds,
+        progress=progress,
     )
-    metrics["seconds"] = time.perf_counter() - start
-    systems = [
-        {
-            "name": f"fine-tuned ({Path(task.model.base).name})",
-            "role": "fine-tuned",
-            "description": f"{config.mode} fine-tune of the encoder with a linear head (LP-FT)",
-            "train_seconds": train_seconds,
-            "metrics": metrics,
-            "latency": measure_latency(model.predict, texts) if latency else None,
-        }
-    ]
-
-    notes: list[str] = []
-    if baselines:
-        systems.extend(_baseline_systems(task, splits, labels, multi, progress, latency))
-        llm_system = _llm_system(task, test, labels, multi)
-        if llm_system is None:
-            from narrowtune.evaluate.llm import SKIPPED
-
-            notes.append(SKIPPED)
-        else:
-            systems.append(llm_system)
-
-    primary = task.metric
-    fine = systems[0]["metrics"][primary]
-    others = [s for s in systems[1:]]
-    best = max(others, key=lambda s: s["metrics"][primary]) if others else None
-    evaluation: dict[str, Any] = {
-        "task": task.name,
-        "kind": task.kind,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": machine_description(),
-        "split": {**splits.sizes(), "name": "test", "fingerprint": fingerprint(test)},
-        "labels": labels,
-        "multi_label": multi,
-        "target_precision": target,
-        "primary_metric": primary,
-        "systems": systems,
-        "margin": {
-            "metric": primary,
-            "fine_tuned": fine,
-            "best_baseline": best["name"] if best else None,
-            "best_baseline_value": best["metrics"][primary] if best else None,
-            "delta": fine - best["metrics"][primary] if best else None,
-        },
-        "errors": _errors(predictions, test),
-        "notes": notes,
-    }
-    return evaluation
 
 
-def _llm_system(
-    task: Task, test: list[Example], labels: list[str], multi: bool
-) -> dict[str, Any] | None:
-    """The prompted-LLM baseline when an endpoint is configured (see narrowtune.evaluate.llm)."""
-    from narrowtune.evaluate.llm import Endpoint, classify_baseline
-
-    endpoint = Endpoint.from_env()
-    if endpoint is None:
-        return None
-    descriptions = {name: (task.labels or {}).get(name, "") for name in labels}
-    model, predicted, seconds = classify_baseline(endpoint, descriptions, test, multi_label=multi)
-    metrics = classification_metrics(
-        [ex.labels for ex in test],
-        predicted,
-        [1.0] * len(predicted),
-        labels=labels,
-        multi_label=multi,
-    )
-    # A prompted LLM gives no calibrated confidence: no ECE, no coverage curve to compare.
-    metrics.update(ece=None, abstention=None, coverage_curve=None)
-    millis = 1000 * np.asarray(seconds)
-    return {
-        "name": f"prompted LLM ({model})",
-        "role": "baseline",
-        "description": f"zero-shot prompt listing the labels, via {endpoint.base_url}",
-        "train_seconds": 0.0,
-        "metrics": metrics,
-        "latency": {
-            "p50_ms": float(np.percentile(millis, 50)),  # as measure_latency computes them
-            "p95_ms": float(np.percentile(millis, 95)),
-            "throughput_per_s": len(seconds) / sum(seconds) if sum(seconds) else None,
-        },
-    }
-
-
-def _baseline_systems(
-    task: Task,
-    splits: Splits,
-    labels: list[str],
-    multi: bool,
-    progress: ProgressFn | None,
-    latency: bool,
-) -> list[dict[str, Any]]:
-    encoder = Encoder.from_pretrained(task.model.base, max_length=task.model.max_length)
-    target = task.abstain.target_precision
-    start = time.perf_counter()
-    train_emb = encoder.encode([ex.text for ex in splits.train], progress=progress)
-    encode_seconds = time.perf_counter() - start
-    val_emb = encoder.encode([ex.text for ex in splits.validation])
-    test_texts = [ex.text for ex in splits.test]
-    test_emb = encoder.encode(test_texts)
-    descriptions = task.labels or {}
-
-    fitted: list[tuple[bl.BaselineResult, float | None]] = []
-    start = time.perf_counter()
-    fitted.append(
-        (
-            bl.zero_shot(
-                encoder,
-                labels,
-                descriptions,
-                val_emb,
-                splits.validation,
-                multi_label=multi,
-                target_precision=target,
-            ),
-            0.0,
-        )
-    )
-    for make in (
-        lambda: bl.logistic_regression(
-            train_emb,
-            splits.train,
-            val_emb,
-            splits.validation,
-            labels,
-            multi_label=multi,
-            target_precision=target,
-            seed=task.seed,
-        ),
-        lambda: bl.knn(
-            train_emb,
-            splits.train,
-            val_emb,
-            splits.validation,
-            labels,
-            multi_label=multi,
-            target_precision=target,
-        ),
-    ):
-        start = time.perf_counter()
-        result = make()
-        fitted.append((result, encode_seconds + time.perf_counter() - start))
-
-    systems = []
-    for result, fit_seconds in fitted:
-        predicted, confidence = result.decide(result.predict_proba(test_emb))
-        metrics = classification_metrics(
-            [ex.labels for ex in splits.test],
-            predicted,
-            confidence.tolist(),
-            labels=labels,
-            multi_label=multi,
-            threshold=result.threshold,
-            target_precision=target,
-        )
-
-        def predict(batch: list[str], r: bl.BaselineResult = result) -> np.ndarray:
-            return r.predict_proba(encoder.encode(batch))
-
-        systems.append(
-            {
-                "name": result.name,
-                "role": "baseline",
-                "description": result.description,
-                "train_seconds": fit_seconds,
-                "metrics": metrics,
-                "latency": measure_latency(predict, test_texts) if latency else None,
-            }
-        )
-    return systems
+__all__ = [
+    "Column",
+    "Evaluation",
+    "Margin",
+    "Section",
+    "SystemResult",
+    "build_evaluation",
+    "evaluate_model",
+    "machine_description",
+]

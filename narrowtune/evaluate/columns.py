@@ -1,38 +1,65 @@
 """The summary columns of an evaluation: one list drives the CLI table, the card and the report.
 
-Classify has its fixed columns; other kinds name theirs in `evaluation["columns"]`.
+An evaluation names its columns (`Evaluation.columns`); one without columns is in the
+classification format and gets `CLASSIFICATION_COLUMNS`. Works on typed evaluations and on
+their stored (metrics.json) form alike.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
-CLASSIFY_COLUMNS: list[dict[str, str]] = [
-    {"key": "accuracy", "header": "acc %", "format": "pct"},
-    {"key": "macro_f1", "header": "macro-F1 %", "format": "pct"},
-    {"key": "ece", "header": "ECE", "format": "num"},
-    {"key": "abstention.coverage", "header": "coverage@target %", "format": "pct"},
-    {"key": "latency.p50_ms", "header": "p50 ms", "format": "ms"},
-    {"key": "latency.p95_ms", "header": "p95 ms", "format": "ms"},
-    {"key": "latency.throughput_per_s", "header": "texts/s", "format": "int"},
-    {"key": "train_seconds", "header": "train s", "format": "int"},
+ColumnFormat = Literal["pct", "num", "ms", "int"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A summary column (CLI table, model card, report): a dotted key into a system
+    (`latency.p50_ms`, `train_seconds`) or its metrics (`accuracy`, `abstention.coverage`)."""
+
+    key: str
+    header: str
+    format: ColumnFormat = "num"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"key": self.key, "header": self.header, "format": self.format}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str]) -> Column:
+        return cls(str(data["key"]), str(data["header"]), data.get("format", "num"))  # type: ignore[arg-type]
+
+
+CLASSIFICATION_COLUMNS: list[Column] = [
+    Column("accuracy", "acc %", "pct"),
+    Column("macro_f1", "macro-F1 %", "pct"),
+    Column("ece", "ECE", "num"),
+    Column("abstention.coverage", "coverage@target %", "pct"),
+    Column("latency.p50_ms", "p50 ms", "ms"),
+    Column("latency.p95_ms", "p95 ms", "ms"),
+    Column("latency.throughput_per_s", "texts/s", "int"),
+    Column("train_seconds", "train s", "int"),
 ]
 
 
-def summary_columns(evaluation: dict[str, Any]) -> list[dict[str, str]]:
-    return list(evaluation.get("columns") or CLASSIFY_COLUMNS)
+def summary_columns(evaluation: Any) -> list[Column]:
+    """The columns of an `Evaluation`, or of its stored form (a mapping)."""
+    if not isinstance(evaluation, Mapping):
+        return list(evaluation.columns or CLASSIFICATION_COLUMNS)
+    given = evaluation.get("columns")
+    return [Column.from_dict(c) for c in given] if given else list(CLASSIFICATION_COLUMNS)
 
 
-def lookup(system: dict[str, Any], key: str) -> Any:
-    """A value by dotted key: `train_seconds` and `latency.*` from the system, else metrics."""
+def lookup(system: Any, key: str) -> Any:
+    """A value by dotted key: `train_seconds` and `latency.*` from the system, else metrics.
+    `system` is a `SystemResult` or its stored form (a mapping)."""
+    data = system if isinstance(system, Mapping) else system.to_dict()
     head = key.partition(".")[0]
-    if head in ("latency", "train_seconds"):
-        node: Any = system
-    else:
-        node = system.get("metrics") or {}
+    node: Any = data if head in ("latency", "train_seconds") else data.get("metrics") or {}
     for part in key.split("."):
-        if not isinstance(node, dict):
+        if not isinstance(node, Mapping):
             return None
         node = node.get(part)
     return node
@@ -52,5 +79,5 @@ def format_value(value: Any, fmt: str) -> str:
     return str(value)
 
 
-def cells(system: dict[str, Any], columns: list[dict[str, str]]) -> list[str]:
-    return [format_value(lookup(system, c["key"]), c.get("format", "num")) for c in columns]
+def cells(system: Any, columns: list[Column]) -> list[str]:
+    return [format_value(lookup(system, c.key), c.format) for c in columns]

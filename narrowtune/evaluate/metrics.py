@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,37 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-from narrowtune.calibration import choose_threshold
-
-
-def expected_calibration_error(
-    confidence: np.ndarray, correct: np.ndarray, *, bins: int = 15
-) -> tuple[float, list[dict[str, float]]]:
-    """ECE with equal-width confidence bins, and the reliability table behind it."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    table = []
-    ece = 0.0
-    n = max(len(confidence), 1)
-    for lower, upper in itertools.pairwise(edges):
-        inside = (confidence > lower) & (confidence <= upper)
-        if lower == 0.0:
-            inside |= confidence == 0.0
-        count = int(inside.sum())
-        if count == 0:
-            continue
-        conf = float(confidence[inside].mean())
-        acc = float(correct[inside].mean())
-        ece += count / n * abs(conf - acc)
-        table.append(
-            {
-                "lower": float(lower),
-                "upper": float(upper),
-                "confidence": conf,
-                "accuracy": acc,
-                "count": count,
-            }
-        )
-    return float(ece), table
+from narrowtune.calibration import choose_threshold, expected_calibration_error
 
 
 def coverage_curve(

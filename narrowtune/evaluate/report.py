@@ -1,26 +1,37 @@
-"""One self-contained, offline `report.html` from an evaluation dict: tables plus inline SVG plots.
+"""One self-contained, offline `report.html` from an evaluation: tables plus inline SVG plots.
+
+The only module that writes the evaluation's HTML: the page, and the kinds' report sections
+(`render_block`, which `Evaluation.to_dict` uses for the sections stored in metrics.json).
+It renders a typed `Evaluation` or its stored form (metrics.json, any age), tolerating missing
+keys. An evaluation without summary `columns` is in the classification format and gets the
+classification tables and plots (coverage, calibration, confusion, per class, errors).
 
 The page references nothing outside itself (no CDN, fonts or scripts), so it can be mailed,
 archived in a run directory and opened years later. Every string that came from the user's data
 (texts, labels, task and system names) is HTML-escaped; only `evaluation["audit_html"]`, which the
-audit module renders and escapes itself, is inserted as-is.
+audit module renders and escapes itself, and sections stored as HTML (escaped when rendered)
+are inserted as-is.
 """
 
 from __future__ import annotations
 
 import io
 import math
-import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from narrowtune.atomic import write_text
+from narrowtune.evaluate.blocks import Block, Cell, Html, Notes
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["render_report", "write_report"]
+    from narrowtune.evaluate.evaluation import Evaluation
+
+__all__ = ["render_block", "render_report", "write_report"]
 
 DASH = "—"
 METRIC_NAMES = {
@@ -95,19 +106,51 @@ footer { margin-top: 3rem; color: #8a949d; font-size: .85rem; }
 # ----------------------------------------------------------------------------------------------
 
 
-def notes_html(notes: Iterable[str]) -> str:
-    """An evaluation's notes as an HTML list (the "Notes" section of the kinds' reports)."""
-    return "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>"
+def _cell(value: Any) -> str:
+    if not isinstance(value, Cell):
+        return escape("" if value is None else str(value))
+    if value.style == "list":
+        body = "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in value.items) + "</ul>"
+    elif value.style == "pre":
+        body = f"<pre style='white-space:pre-wrap'>{escape(value.value)}</pre>"
+    elif value.style == "code":
+        body = f"<code>{escape(value.value)}</code>"
+    else:
+        body = escape(value.value)
+    return body + (f"<small>{escape(value.note)}</small>" if value.note else "")
 
 
-def render_report(evaluation: dict[str, Any]) -> str:
+def render_block(block: Block) -> str:
+    """A kind's report section as escaped HTML."""
+    if isinstance(block, Html):
+        return block.html
+    if isinstance(block, Notes):
+        return "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in block.items) + "</ul>"
+    lead = f"<p>{escape(block.lead)}</p>" if block.lead else ""
+    if not block.rows and block.empty:
+        return f"<p>{escape(block.empty)}</p>"
+
+    def klass(i: int) -> str:
+        return " class='num'" if i in block.numeric else ""
+
+    head = "".join(f"<th{klass(i)}>{escape(h)}</th>" for i, h in enumerate(block.headers))
+    rows = "".join(
+        "<tr>" + "".join(f"<td{klass(i)}>{_cell(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in block.rows
+    )
+    return f"{lead}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def render_report(evaluation: Evaluation | Mapping[str, Any]) -> str:
     """Return the report as one HTML document (inline CSS and SVG, nothing fetched)."""
+    if not isinstance(evaluation, Mapping):
+        evaluation = evaluation.to_dict()
     task = str(evaluation.get("task") or "untitled task")
     systems = list(evaluation.get("systems") or [])
     fine_tuned = _fine_tuned(systems)
     multi_label = bool(evaluation.get("multi_label"))
-    if evaluation.get("kind") not in (None, "classify"):
-        return _page(task, _generic_sections(evaluation, systems, fine_tuned))
+    if evaluation.get("columns"):
+        return _page(task, _column_sections(evaluation, systems, fine_tuned))
     sections = [
         ("header", None, _header(evaluation)),
         ("headline", "Headline", _headline(evaluation, systems, fine_tuned)),
@@ -127,14 +170,14 @@ def render_report(evaluation: dict[str, Any]) -> str:
     return _page(task, sections)
 
 
-def _generic_sections(
-    evaluation: dict[str, Any], systems: list[dict], fine_tuned: dict | None
+def _column_sections(
+    evaluation: Mapping[str, Any], systems: list[dict], fine_tuned: dict | None
 ) -> list[tuple[str, str | None, str]]:
-    """Kinds other than classify: their summary columns, then the sections they rendered."""
+    """An evaluation that names its summary columns: those, then its own sections."""
     from narrowtune.evaluate.columns import cells, summary_columns
 
     columns = summary_columns(evaluation)
-    head = "".join(f'<th class="num">{escape(c["header"])}</th>' for c in columns)
+    head = "".join(f'<th class="num">{escape(c.header)}</th>' for c in columns)
     rows = "\n".join(
         f"<tr><td>{escape(str(s.get('name')))}</td><td>{escape(str(s.get('role', '')))}</td>"
         + "".join(f'<td class="num">{escape(v)}</td>' for v in cells(s, columns))
@@ -150,7 +193,7 @@ def _generic_sections(
         ("headline", "Headline", _headline(evaluation, systems, fine_tuned)),
         ("systems", "All systems, same test split", table),
     ]
-    # Rendered and escaped by the kind's own evaluate(); inserting it as-is is the contract.
+    # Stored as HTML rendered (and escaped) by render_block; inserting it as-is is the contract.
     sections += [(str(a), str(t), str(h)) for a, t, h in evaluation.get("sections") or []]
     if evaluation.get("audit_html"):
         sections.append(("audit", "Data audit", str(evaluation["audit_html"])))
@@ -177,22 +220,9 @@ def _page(task: str, sections: list[tuple[str, str | None, str]]) -> str:
     )
 
 
-def write_report(evaluation: dict[str, Any], path: Path) -> Path:
+def write_report(evaluation: Evaluation | Mapping[str, Any], path: Path) -> Path:
     """Render the report and write it to `path` atomically (temp file, then rename)."""
-    path = Path(path)
-    text = render_report(evaluation)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, render_report(evaluation))
 
 
 # ----------------------------------------------------------------------------------------------

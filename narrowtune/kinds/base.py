@@ -1,18 +1,30 @@
-"""The kind protocol: what every kind (classify, extract, generate, tool_call) implements."""
+"""The kind protocol: what a kind of narrow job declares (`Kind`) and what its models do.
+
+A kind is one plug-in object, a `Kind`, found through the registry (`narrowtune.kinds`). It
+declares its task-file section, how its data is read, whether rows carry labels, its metrics,
+how the audit treats its data, its `init` starter and its model card, and names the functions
+that train, load, evaluate and export its models. Those heavy functions are given as
+"module:function" strings (or callables) and imported on first call, so looking a kind up,
+loading a task or auditing data never imports torch.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from narrowtune.data import Example
-    from narrowtune.task import Task
+from narrowtune.errors import NarrowtuneError
+from narrowtune.progress import ProgressFn
 
-# (stage, done, total): kinds report progress through this; faces decide how to draw it.
-ProgressFn = Callable[[str, int, int], None]
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from narrowtune.data import Example, Splits
+    from narrowtune.evaluate.evaluation import Evaluation
+    from narrowtune.task import Task
 
 
 @dataclass
@@ -67,10 +79,7 @@ class Generation:
 
 @runtime_checkable
 class GenerativeModel(Model, Protocol):
-    """A Model that also answers chat messages (serves `/v1/chat/completions`).
-
-    A model that can keep its reply inside a JSON Schema also takes `json_schema=` (a
-    request's `response_format`); the server refuses response_format for one that does not."""
+    """A Model that also answers chat messages (serves `/v1/chat/completions`)."""
 
     def chat(
         self,
@@ -82,16 +91,108 @@ class GenerativeModel(Model, Protocol):
     ) -> Generation: ...
 
 
-class Kind(Protocol):
-    """A kind module: `train`, `load` and the Model it returns.
+# A function given as "package.module:function" (imported on first call) or as the function.
+Ref = str | Callable[..., Any]
 
-    Kinds other than classify also define
-    `evaluate(task, model, splits, *, baselines, latency, train_seconds, progress) -> dict`,
-    returning the evaluation in the shared shape (`task`, `kind`, `created`, `machine`, `split`,
-    `primary_metric`, `systems` [{name, role, metrics, latency, train_seconds}], `margin`), plus
-    `columns` ([{key, header, format: pct|num|ms|int}] for the summary tables) and `sections`
-    ([[anchor, title, html]] extra report sections; the kind escapes its own HTML).
-    """
+
+def resolve(ref: Ref) -> Callable[..., Any]:
+    """The function a Ref names."""
+    if callable(ref):
+        return ref
+    module, _, name = ref.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise NarrowtuneError(f"cannot import {ref!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class AuditPolicy:
+    """How `narrowtune audit` treats a kind's data.
+
+    - `skip`: checks that do not apply (beyond the label checks, which are skipped whenever
+      rows carry no labels);
+    - `windowed`: long rows are read in overlapping windows, so length is a note, not a warning;
+    - `rewritable`: rows are text + labels only, so `--fix` and `--impact` can rewrite them;
+    - `encoder`: the encoder that embeds texts for the embedding checks (default: the task's
+      `model.base`)."""
+
+    skip: frozenset[str] = frozenset()
+    windowed: bool = False
+    rewritable: bool = False
+    encoder: Callable[[Task], str] | None = None
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """The kind's part of the model card written into every run: the "Model" bullet lines,
+    the summary columns shown (keys; None: all the evaluation's), and its limits."""
+
+    model_lines: Callable[[Task, dict[str, Any]], list[str]] | None = None
+    columns: tuple[str, ...] | None = None
+    limits: str = (
+        "A narrow model for this one job. Check its outputs (invalid or low-confidence ones go "
+        "to a person) and retrain when the data drifts."
+    )
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of narrow job, as a plug-in. See the module docstring and DEVELOPERS.md.
+
+    Required: `name`, `summary`, `metrics` (primary-metric choices, the first the default),
+    and the `trainer`, `loader` and `evaluator` functions:
+
+    - trainer(task, train, validation, *, progress) -> Model
+    - loader(directory, *, backend) -> Model
+    - evaluator(task, model, splits, *, baselines, latency, train_seconds, progress)
+      -> Evaluation
+
+    Optional: `section` + `spec` (its options: the task-file key and the pydantic model that
+    validates it), `reader(task, path) -> list[Example]` (default: text + label rows),
+    `labeled` (whether rows carry labels; a bool or a function of the task), `takes_schema`
+    (the task's top-level `schema:` is its output shape), `text_column` (the default input
+    column), `backends`, `settle(task)` (cross-checks and option resolution once the task is
+    valid; raises ValueError naming the problem), `scaffold(directory, name) -> task mapping`
+    (the `init` starter; writes its data files), `exporter(model, out_dir, *, gguf) -> files`,
+    and the `audit` and `card` policies."""
+
+    name: str
+    summary: str
+    metrics: tuple[str, ...]
+    trainer: Ref
+    loader: Ref
+    evaluator: Ref
+    section: str | None = None
+    spec: type[BaseModel] | None = None
+    reader: Ref | None = None
+    labeled: bool | Callable[[Task], bool] = True
+    takes_schema: bool = False
+    text_column: str = "text"
+    backends: tuple[str, ...] = ("torch",)
+    settle: Callable[[Task], None] | None = None
+    scaffold: Ref | None = None
+    exporter: Ref | None = None
+    audit: AuditPolicy = AuditPolicy()
+    card: CardSpec = CardSpec()
+
+    def __post_init__(self) -> None:
+        if not self.metrics:
+            raise ValueError(f"kind {self.name!r} declares no metrics")
+        if (self.section is None) != (self.spec is None):
+            raise ValueError(f"kind {self.name!r}: give both `section` and `spec`, or neither")
+
+    def has_labels(self, task: Task) -> bool:
+        return self.labeled(task) if callable(self.labeled) else self.labeled
+
+    def read_examples(self, task: Task, path: Path) -> list[Example]:
+        """The examples of one data file; errors name the file and row."""
+        if self.reader is not None:
+            return resolve(self.reader)(task, path)  # type: ignore[no-any-return]
+        from narrowtune.data.load import load_examples
+        from narrowtune.data.split import column_options
+
+        return load_examples(path, **column_options(task))  # type: ignore[arg-type]
 
     def train(
         self,
@@ -100,6 +201,48 @@ class Kind(Protocol):
         validation: list[Example],
         *,
         progress: ProgressFn | None = None,
-    ) -> Model: ...
+    ) -> Model:
+        return resolve(self.trainer)(task, train, validation, progress=progress)  # type: ignore[no-any-return]
 
-    def load(self, directory: Path, *, backend: str = "torch") -> Model: ...
+    def load(self, directory: Path, *, backend: str = "torch") -> Model:
+        if backend not in self.backends:
+            raise NarrowtuneError(
+                f"kind '{self.name}' runs on the {' or '.join(self.backends)} backend, "
+                f"not '{backend}'"
+            )
+        return resolve(self.loader)(Path(directory), backend=backend)  # type: ignore[no-any-return]
+
+    def evaluate(
+        self,
+        task: Task,
+        model: Model,
+        splits: Splits,
+        *,
+        baselines: bool = True,
+        latency: bool = True,
+        train_seconds: float | None = None,
+        progress: ProgressFn | None = None,
+    ) -> Evaluation:
+        return resolve(self.evaluator)(  # type: ignore[no-any-return]
+            task,
+            model,
+            splits,
+            baselines=baselines,
+            latency=latency,
+            train_seconds=train_seconds,
+            progress=progress,
+        )
+
+
+__all__ = [
+    "AuditPolicy",
+    "CardSpec",
+    "Generation",
+    "GenerativeModel",
+    "Kind",
+    "Model",
+    "Prediction",
+    "ProgressFn",
+    "Ref",
+    "resolve",
+]

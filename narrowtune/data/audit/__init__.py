@@ -1,10 +1,14 @@
 """`narrowtune audit`: is this data fit to fine-tune on?
 
-Each check is one function `(examples, **opts) -> list[Finding]`, registered by name in
-`CHECKS` (cleanlab's issue-manager idea): adding a check touches its own module and one line
-here. Checks take the options they use and ignore the rest; the shared ones are
-`exact` / `near` (precomputed duplicate groups, index lists into `examples`), `split_of`,
-`embeddings` (unit vectors, one row per example), `seed`, `progress` and a few task settings.
+Each check is one function in one file of `checks/`, registered where it is defined with
+`@check` (see `registry.py`): its name, a one-line description, whether it is fast (model-free,
+linear time: what `train` runs first), what it needs computed (embeddings, near-duplicate
+clusters), and whether it judges labels. A check receives the rows and one frozen
+`AuditContext`; its own options are keyword arguments a caller sets by name.
+
+The task's kind says how its data is audited (`Kind.audit`): checks that do not apply, whether
+long rows are windowed, which encoder embeds the texts. Label checks are skipped for rows that
+carry no labels.
 
 Loading is lenient (see `rows.py`): malformed rows, empty texts and missing labels become
 blocking findings with their file and line, and everything else is still audited.
@@ -12,73 +16,41 @@ blocking findings with their file and line, and everything else is still audited
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from narrowtune.data.audit.balance import class_balance
 from narrowtune.data.audit.collect import AuditData, collect
-from narrowtune.data.audit.conflicts import conflicting_labels
-from narrowtune.data.audit.duplicates import (
-    exact_duplicates,
-    exact_groups,
-    near_duplicates,
-    near_groups,
-)
+from narrowtune.data.audit.duplicates import exact_groups, near_groups
+from narrowtune.data.audit.embed import embed
 from narrowtune.data.audit.findings import AuditReport, Finding, sort_findings
 from narrowtune.data.audit.fix import measure_impact, plan_fixes, write_fixed
-from narrowtune.data.audit.label_issues import label_issues
-from narrowtune.data.audit.leakage import leakage
-from narrowtune.data.audit.outliers import outliers
+from narrowtune.data.audit.registry import (
+    AuditContext,
+    AuditError,
+    CheckInfo,
+    check_options,
+    registered_checks,
+)
 from narrowtune.data.audit.render import audit_html, audit_table
 from narrowtune.data.audit.rows import LoadedRows, load_rows
-from narrowtune.data.audit.secrets import find_secrets, mask_secrets, secrets
-from narrowtune.data.audit.texts import language_mix, long_texts
-from narrowtune.errors import NarrowtuneError
+from narrowtune.data.audit.secrets import find_secrets, mask_secrets
+from narrowtune.progress import ProgressFn
 
 if TYPE_CHECKING:
     from narrowtune.task import Task
 
-ProgressFn = Callable[[str, int, int], None]
-
-CHECKS: dict[str, Callable[..., list[Finding]]] = {
-    "exact_duplicates": exact_duplicates,
-    "near_duplicates": near_duplicates,
-    "conflicting_labels": conflicting_labels,
-    "label_issues": label_issues,
-    "leakage": leakage,
-    "class_balance": class_balance,
-    "long_texts": long_texts,
-    "language_mix": language_mix,
-    "secrets": secrets,
-    "outliers": outliers,
-}
+CHECKS: dict[str, CheckInfo] = registered_checks()
 # Model-free and linear-time: what `train` runs before training. In fast mode the conflict and
 # leakage checks compare normalised texts only (no MinHash).
-FAST_CHECKS = (
-    "exact_duplicates",
-    "conflicting_labels",
-    "leakage",
-    "class_balance",
-    "long_texts",
-    "language_mix",
-    "secrets",
-)
+FAST_CHECKS = tuple(name for name, info in CHECKS.items() if info.fast)
 # Not checks one can pick: what lenient loading reports about rows it could not use.
 LOAD_FINDINGS = ("unreadable_file", "malformed_rows", "empty_texts", "missing_labels")
-NEEDS_EMBEDDINGS = frozenset({"label_issues", "outliers"})
-NEEDS_NEAR = frozenset({"near_duplicates", "conflicting_labels", "leakage"})
-TRAIN_SPLIT_ONLY = frozenset({"class_balance"})  # judged on what the model learns from
-# Checks about labels: skipped for tasks whose rows carry none (generate, extract w/o intent).
-LABEL_CHECKS = frozenset({"conflicting_labels", "label_issues", "class_balance"})
-
-
-class AuditError(NarrowtuneError):
-    """An audit asked for something it cannot do (an unknown check name)."""
 
 
 def _resolve_checks(checks: Sequence[str] | None, fast: bool) -> list[str]:
@@ -95,28 +67,6 @@ def _resolve_checks(checks: Sequence[str] | None, fast: bool) -> list[str]:
     return [name for name in chosen if name in FAST_CHECKS] if fast else chosen
 
 
-def embed(
-    texts: Sequence[str],
-    *,
-    base: str,
-    max_length: int,
-    cache: dict[str, np.ndarray] | None = None,
-    progress: ProgressFn | None = None,
-) -> np.ndarray:
-    """Unit-vector embeddings of `texts` with the task's base encoder; `cache` maps text->row."""
-    from narrowtune.encoders import Encoder
-
-    cache = {} if cache is None else cache
-    missing = list(dict.fromkeys(t for t in texts if t not in cache))
-    if missing:
-        encoder = Encoder.from_pretrained(base, max_length=max_length)
-        vectors = encoder.encode(missing, progress=progress)
-        cache.update(zip(missing, vectors, strict=True))
-    if not texts:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.stack([cache[t] for t in texts])
-
-
 def _stats(data: AuditData) -> dict[str, Any]:
     labels = Counter(label for ex in data.splits.train for label in ex.labels)
     return {
@@ -127,6 +77,15 @@ def _stats(data: AuditData) -> dict[str, Any]:
     }
 
 
+def _checks_for(task: Task, names: list[str]) -> list[str]:
+    """The chosen checks that apply to the task's kind and rows."""
+    policy = task.plugin.audit
+    labeled = task.has_labels
+    return [
+        name for name in names if name not in policy.skip and (labeled or not CHECKS[name].labels)
+    ]
+
+
 def audit(
     task: Task,
     *,
@@ -135,24 +94,22 @@ def audit(
     progress: ProgressFn | None = None,
     stop_on_error: bool = False,
     embedding_cache: dict[str, np.ndarray] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    near_threshold: float = 0.7,
 ) -> AuditReport:
     """Run the audit checks on the task's data and return every finding, most severe first.
 
     `checks` picks checks by name (default: all, or the fast ones with `fast=True`).
+    `options` sets checks' own options by check name (`{"outliers": {"k": 10}}`); an unknown
+    check or option is an AuditError. `near_threshold` is the word-shingle Jaccard similarity
+    above which rows count as near-duplicates (for every check that uses the clusters).
     `stop_on_error=True` raises `DataError` at the first bad row instead of reporting it.
     `embedding_cache` (text -> vector) lets a caller reuse embeddings across calls.
     """
-    from narrowtune.data.split import has_labels
-    from narrowtune.task import DEFAULT_BASE
-
     start = time.perf_counter()
-    names = _resolve_checks(checks, fast)
-    if not has_labels(task):
-        names = [name for name in names if name not in LABEL_CHECKS]
-    if task.kind == "generate":  # the kind counts (and truncates or rejects) long sequences itself
-        names = [name for name in names if name != "long_texts"]
-    # Text checks embed with an encoder: the task's own, or the default one for generative kinds.
-    encoder_base = DEFAULT_BASE if task.kind == "generate" else task.model.base
+    names = _checks_for(task, _resolve_checks(checks, fast))
+    own_options = check_options(names, options)
+    policy = task.plugin.audit
     if progress:
         progress("load", 0, 1)
     data = collect(task, stop_on_error=stop_on_error)
@@ -166,44 +123,44 @@ def audit(
     if examples:
         texts = [ex.text for ex in examples]
         began = time.perf_counter()
-        shared: dict[str, Any] = {
-            "exact": exact_groups(texts),
-            "near": None,
-            "embeddings": None,
-            "split_of": data.split_of,
-            "seed": task.seed,
-            "multi_label": task.multi_label,
-            "max_length": task.model.max_length,
-            "windowed": task.kind == "extract",
-            "mode": task.train.mode,
-            "fewshot_max_per_class": task.train.fewshot_max_per_class,
-            "declared_labels": list(task.labels) if task.labels else None,
-            "progress": progress,
-        }
+        context = AuditContext(
+            seed=task.seed,
+            multi_label=task.multi_label,
+            max_length=task.model.max_length,
+            windowed=policy.windowed,
+            mode=task.train.mode,
+            fewshot_max_per_class=task.train.fewshot_max_per_class,
+            declared_labels=tuple(task.labels) if task.labels else None,
+            near_threshold=near_threshold,
+            split_of=tuple(data.split_of),
+            exact=tuple(map(tuple, exact_groups(texts))),
+            progress=progress,
+        )
         timings["exact_groups"] = time.perf_counter() - began
-        if not fast and NEEDS_NEAR & set(names):
+        needs = set().union(*(CHECKS[name].needs_for(context) for name in names))
+        if not fast and "near" in needs:
             began = time.perf_counter()
-            shared["near"] = near_groups(texts, seed=task.seed, progress=progress)
+            near = near_groups(texts, threshold=near_threshold, seed=task.seed, progress=progress)
+            context = dataclasses.replace(context, near=tuple(map(tuple, near)))
             timings["near_groups"] = time.perf_counter() - began
-        needs_embeddings = NEEDS_EMBEDDINGS & set(names)
-        if task.multi_label:  # label_issues skips multi-label tasks: no need to encode for it
-            needs_embeddings -= {"label_issues"}
-        if needs_embeddings:
+        if "embeddings" in needs:
             began = time.perf_counter()
-            shared["embeddings"] = embed(
+            vectors = embed(
                 texts,
-                base=encoder_base,
+                base=policy.encoder(task) if policy.encoder else task.model.base,
                 max_length=task.model.max_length,
                 cache=embedding_cache,
                 progress=progress,
             )
+            context = dataclasses.replace(context, embeddings=vectors)
             timings["encode"] = time.perf_counter() - began
         for number, name in enumerate(names):
             if progress:
                 progress(name, number, len(names))
             began = time.perf_counter()
-            rows = data.splits.train if name in TRAIN_SPLIT_ONLY else examples
-            findings.extend(CHECKS[name](rows, **shared))
+            info = CHECKS[name]
+            rows = data.splits.train if info.train_only else examples
+            findings.extend(info.run(rows, context, **own_options.get(name, {})))
             timings[name] = time.perf_counter() - began
     stats["seconds_per_step"] = {k: round(v, 3) for k, v in timings.items()}
     return AuditReport(
@@ -215,9 +172,11 @@ __all__ = [
     "CHECKS",
     "FAST_CHECKS",
     "LOAD_FINDINGS",
+    "AuditContext",
     "AuditData",
     "AuditError",
     "AuditReport",
+    "CheckInfo",
     "Finding",
     "LoadedRows",
     "audit",

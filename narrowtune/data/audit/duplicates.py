@@ -1,4 +1,5 @@
-"""Exact duplicates (after normalisation) and near-duplicates (MinHash LSH on word shingles).
+"""Groups of exact duplicates (after normalisation) and near-duplicate clusters (MinHash LSH on
+word shingles), computed once per audit and shared by the checks that use them.
 
 Near-duplicate search is sub-quadratic in time and linear in memory:
 1. each distinct normalised text gets a 64-value MinHash signature of its word bigrams
@@ -16,17 +17,16 @@ Near-duplicate search is sub-quadratic in time and linear in memory:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from narrowtune.data.audit.findings import Finding
 from narrowtune.data.audit.normalize import normalize, shingles
 from narrowtune.data.load import Example
+from narrowtune.progress import ProgressFn
 
-ProgressFn = Callable[[str, int, int], None]
 MAX_GROUPS_IN_MESSAGE = 3
 
 
@@ -138,77 +138,9 @@ def _label_of(ex: Example) -> str:
     return "|".join(ex.labels)
 
 
-def _group_evidence(group: list[int], examples: Sequence[Example]) -> dict[str, Any]:
+def group_evidence(group: list[int], examples: Sequence[Example]) -> dict[str, Any]:
     return {
         "rows": [examples[i].where for i in group],
         "labels": [_label_of(examples[i]) for i in group],
         "texts": [examples[i].text[:200] for i in group[:5]],
     }
-
-
-def exact_duplicates(
-    examples: Sequence[Example], *, exact: list[list[int]] | None = None, **_: Any
-) -> list[Finding]:
-    """Rows whose text is identical after normalisation (case, spacing, end punctuation).
-
-    `exact` takes groups already computed by `exact_groups` (the audit shares them).
-    """
-    groups = exact if exact is not None else exact_groups([ex.text for ex in examples])
-    if not groups:
-        return []
-    extra = sum(len(g) - 1 for g in groups)
-    shown = "; ".join(
-        " = ".join(examples[i].where for i in g[:3]) for g in groups[:MAX_GROUPS_IN_MESSAGE]
-    )
-    return [
-        Finding(
-            check="exact_duplicates",
-            severity="warning",
-            message=f"{extra} exact duplicate row(s) in {len(groups)} group(s) ({shown}"
-            f"{' …' if len(groups) > MAX_GROUPS_IN_MESSAGE else ''}); duplicates over-weight "
-            "their text in training and leak across splits. `--fix` keeps one of each",
-            rows=[examples[i].where for g in groups for i in g[1:]],
-            evidence={
-                "duplicate_rows": extra,
-                "groups": [_group_evidence(g, examples) for g in groups],
-            },
-        )
-    ]
-
-
-def near_duplicates(
-    examples: Sequence[Example],
-    *,
-    near: list[list[int]] | None = None,
-    near_threshold: float = 0.7,
-    seed: int = 1,
-    progress: ProgressFn | None = None,
-    **_: Any,
-) -> list[Finding]:
-    """Clusters of rows that are nearly the same text (not counting exact duplicates).
-
-    `near` takes clusters already computed by `near_groups` (the audit shares them).
-    """
-    texts = [ex.text for ex in examples]
-    if near is None:
-        near = near_groups(texts, threshold=near_threshold, seed=seed, progress=progress)
-    exact_keys = [normalize(t) for t in texts]
-    # A cluster of exact copies only is reported by exact_duplicates.
-    clusters = [g for g in near if len({exact_keys[i] for i in g}) > 1]
-    if not clusters:
-        return []
-    extra = sum(len(g) - 1 for g in clusters)
-    return [
-        Finding(
-            check="near_duplicates",
-            severity="warning",
-            message=f"{len(clusters)} cluster(s) of near-duplicate rows ({extra} row(s) beyond "
-            f"one per cluster; word-shingle Jaccard ≥ {near_threshold}); `--fix` keeps one of each",
-            rows=[examples[i].where for g in clusters for i in g[1:]],
-            evidence={
-                "threshold": near_threshold,
-                "clusters": [_group_evidence(g, examples) for g in clusters],
-                "cluster_sizes": [len(g) for g in clusters],
-            },
-        )
-    ]

@@ -17,9 +17,6 @@ The plan, for the rows being cleaned:
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from narrowtune.atomic import write_jsonl
 from narrowtune.data.audit.collect import collect
+from narrowtune.data.audit.embed import embed
 from narrowtune.data.audit.findings import AuditReport
 from narrowtune.data.audit.normalize import normalize
 from narrowtune.data.audit.secrets import find_secrets, mask_secrets
@@ -183,27 +182,18 @@ def plan_fixes(
     return plan
 
 
-def _atomic_write_lines(path: Path, lines: Iterable[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for line in lines:
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _classify_only(task: Task, what: str) -> None:
-    # Rows of other kinds carry targets (JSON, completions) this cleaner does not rewrite;
+def _rewritable_only(task: Task, what: str) -> None:
+    # Rows of kinds that carry targets (JSON, completions) are not rewritten by this cleaner;
     # refusing is better than writing a copy that silently drops them.
-    if task.kind != "classify":
-        raise DataError(
-            f"{what} works on classify tasks; kind '{task.kind}' rows carry targets it would "
-            "not keep. Fix the rows the audit names in the data file itself."
-        )
+    if task.plugin.audit.rewritable:
+        return
+    from narrowtune.kinds import all_kinds
+
+    able = " and ".join(k.name for k in all_kinds() if k.audit.rewritable)
+    raise DataError(
+        f"{what} works on {able} tasks; kind '{task.kind}' rows carry targets it would "
+        "not keep. Fix the rows the audit names in the data file itself."
+    )
 
 
 def review_path(out: Path) -> Path:
@@ -217,7 +207,7 @@ def write_fixed(task: Task, report: AuditReport, out: Path) -> dict[str, Any]:
     Only the training file is rewritten; separate validation/test files stay as they are, and
     training rows duplicating one of their rows are dropped.
     """
-    _classify_only(task, "--fix")
+    _rewritable_only(task, "--fix")
     out = Path(out)
     review = review_path(out)
     inputs = {
@@ -246,8 +236,8 @@ def write_fixed(task: Task, report: AuditReport, out: Path) -> dict[str, Any]:
             label: Any = list(ex.labels) if task.multi_label else ex.label
             yield {text_key: ex.text, label_key: label}
 
-    _atomic_write_lines(out, rows())
-    _atomic_write_lines(review, plan.review)
+    write_jsonl(out, rows())
+    write_jsonl(review, plan.review)
     counts = plan.counts()
     counts.update(
         {
@@ -275,8 +265,7 @@ def measure_impact(
     label. Cleaned training split: `plan_fixes` with the validation and test rows held out
     (so training copies of test rows are dropped). `l2=0.1` is C=10, as in the eval baseline.
     """
-    _classify_only(task, "--impact")
-    from narrowtune.data.audit import embed
+    _rewritable_only(task, "--impact")
     from narrowtune.data.audit.probe import fit_softmax
 
     if task.multi_label:

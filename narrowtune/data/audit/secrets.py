@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from narrowtune.data.audit.findings import Finding, Severity
-from narrowtune.data.load import Example
+from narrowtune.data.audit.findings import Severity
 
 MASKS = {
     "seed_phrase": "[SEED_PHRASE]",
@@ -254,51 +252,10 @@ def mask_secrets(text: str, spans: Sequence[Span] | None = None) -> str:
     return "".join(out)
 
 
-def _snippet(text: str, spans: Sequence[Span], span: Span, width: int = 40) -> str:
+def snippet(text: str, spans: Sequence[Span], span: Span, width: int = 40) -> str:
     """Context around a secret, masked, so the report never repeats a secret."""
     masked = mask_secrets(text, [s for s in spans if s.kind in MASKS])
     placeholder = MASKS.get(span.kind)
     at = masked.find(placeholder) if placeholder else max(0, span.start)
     start = max(0, at - width)
     return ("…" if start else "") + masked[start : at + width + 16] + "…"
-
-
-def secrets(examples: Sequence[Example], *, max_listed: int = 20, **_: Any) -> list[Finding]:
-    """One finding per kind of secret or personal datum, with masked context per row."""
-    rows: dict[str, list[str]] = defaultdict(list)
-    samples: dict[str, list[dict[str, str]]] = defaultdict(list)
-    counts: dict[str, int] = defaultdict(int)
-    for ex in examples:
-        spans = find_secrets(ex.text)
-        seen = set()
-        for span in spans:
-            counts[span.kind] += 1
-            if span.kind in seen:
-                continue
-            seen.add(span.kind)
-            rows[span.kind].append(ex.where)
-            if len(samples[span.kind]) < max_listed:
-                sample = {"row": ex.where, "context": _snippet(ex.text, spans, span)}
-                if span.note:
-                    sample["note"] = span.note
-                samples[span.kind].append(sample)
-    findings = []
-    for kind in SEVERITY:
-        if kind not in rows:
-            continue
-        first = rows[kind][0]
-        if kind == "tx_hash":
-            action = "left as is; mask them by hand if they identify a customer"
-        else:
-            action = f"`--fix` replaces each with {MASKS[kind]}"
-        findings.append(
-            Finding(
-                check="secrets",
-                severity=SEVERITY[kind],
-                message=f"{counts[kind]} {DESCRIPTION[kind]} in {len(rows[kind])} row(s), "
-                f"first at {first}; {action}",
-                rows=rows[kind],
-                evidence={"kind": kind, "count": counts[kind], "samples": samples[kind]},
-            )
-        )
-    return findings

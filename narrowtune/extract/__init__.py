@@ -1,1 +1,0 @@
-"""Light helpers of the `extract` kind (schema, normalisers, metrics): no torch imports here."""

@@ -1,1 +1,0 @@
-"""Light helpers of the `generate` kind (spec, chat template, contracts): no torch imports here."""

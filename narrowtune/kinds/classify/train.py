@@ -1,0 +1,247 @@
+"""Train kind `classify`: single- and multi-label text classification (routing, moderation,
+intents).
+
+Recipe, top to bottom (see `train`):
+1. embed the training texts with the frozen encoder and fit a logistic-regression probe;
+2. start the classification head from that probe (LP-FT), so fine-tuning begins at the strong
+   frozen baseline instead of a random head;
+3. fine-tune encoder + head with layer-wise learning-rate decay, warmup + linear decay, and
+   length-bucketed batches (little padding: faster steps on CPU);
+4. fit a temperature on validation logits and choose the abstention threshold there for the
+   task's target precision.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import nn
+
+from narrowtune.calibration import choose_threshold, fit_temperature
+from narrowtune.data.labels import is_correct, label_targets
+from narrowtune.encoders import Encoder
+from narrowtune.kinds.classify.model import ClassifyConfig, ClassifyModel
+from narrowtune.kinds.training import (
+    TimeBudget,
+    bucketed_batches,
+    count_batches,
+    epoch_loop,
+    layerwise_groups,
+    pad_batch,
+    seed_everything,
+    shard,
+    warmup_schedule,
+)
+from narrowtune.progress import ProgressFn
+
+if TYPE_CHECKING:
+    from narrowtune.data import Example
+    from narrowtune.task import Task, TrainSpec
+
+
+def resolve_mode(options: TrainSpec, train: Sequence[Example]) -> str:
+    """`fewshot` when the median label has few examples (or when asked), else `full`."""
+    if options.mode != "auto":
+        return options.mode
+    counts: dict[str, int] = {}
+    for ex in train:
+        for name in ex.labels:
+            counts[name] = counts.get(name, 0) + 1
+    median = float(np.median(list(counts.values())))
+    return "fewshot" if median <= options.fewshot_max_per_class else "full"
+
+
+def resolve_epochs(options: TrainSpec, n_train: int, mode: str) -> float:
+    """Passes over the data: more for small sets, few for large ones (the head starts trained)."""
+    if options.epochs != "auto":
+        return float(options.epochs)
+    if mode == "fewshot":
+        return float(min(max(round(4_000 / max(n_train, 1)), 4), 15))
+    return float(min(max(round(2_400 / max(n_train, 1)), 3), 8))
+
+
+def probe_head(
+    embeddings: np.ndarray, y: np.ndarray, n_labels: int, *, multi_label: bool, seed: int
+) -> nn.Linear:
+    """A linear head fitted on frozen embeddings (the LP of LP-FT)."""
+    from sklearn.linear_model import LogisticRegression
+
+    dim = embeddings.shape[1]
+    weight = np.zeros((n_labels, dim), dtype=np.float32)
+    bias = np.zeros(n_labels, dtype=np.float32)
+    if multi_label:
+        for j in range(n_labels):
+            column = y[:, j]
+            if column.min() == column.max():  # label always (or never) on: constant logit
+                bias[j] = 6.0 if column[0] > 0 else -6.0
+                continue
+            clf = LogisticRegression(C=10.0, max_iter=2000, random_state=seed)
+            clf.fit(embeddings, column)
+            weight[j], bias[j] = clf.coef_[0], clf.intercept_[0]
+    else:
+        clf = LogisticRegression(C=10.0, max_iter=2000, random_state=seed)
+        clf.fit(embeddings, y)
+        present = clf.classes_.astype(int)
+        if len(present) == 2 and n_labels == 2:
+            weight[1], bias[1] = clf.coef_[0] / 2, clf.intercept_[0] / 2
+            weight[0], bias[0] = -weight[1], -bias[1]
+        else:
+            weight[present], bias[present] = clf.coef_, clf.intercept_
+            missing = np.setdiff1d(np.arange(n_labels), present)
+            bias[missing] = -10.0
+    head = nn.Linear(dim, n_labels)
+    with torch.no_grad():
+        head.weight.copy_(torch.from_numpy(weight))
+        head.bias.copy_(torch.from_numpy(bias))
+    return head
+
+
+class _Net(nn.Module):
+    def __init__(self, encoder: Encoder, head: nn.Linear) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(input_ids, attention_mask))
+
+
+def fine_tune(
+    encoder: Encoder,
+    head: nn.Linear,
+    texts: Sequence[str],
+    targets: np.ndarray,
+    options: TrainSpec,
+    *,
+    epochs: float,
+    multi_label: bool,
+    seed: int,
+    progress: ProgressFn | None = None,
+) -> list[dict[str, float]]:
+    """Fine-tune encoder + head in place; returns per-epoch mean training loss.
+
+    Runs under Hugging Face Accelerate, so the same code trains in one process or in several
+    (launched by torchrun, see `narrowtune.kinds.classify.distributed`), each taking an equal
+    share of every epoch's batches.
+    """
+    from accelerate import Accelerator
+
+    # cpu=True on a CPU machine makes torchrun-launched processes use gloo (MULTI_CPU).
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    world, rank = accelerator.num_processes, accelerator.process_index
+    tokenized = encoder.tokenizer(list(texts), truncation=True, max_length=encoder.max_length)  # type: ignore[operator]
+    ids: list[list[int]] = tokenized["input_ids"]
+    lengths = [len(x) for x in ids]
+    pad_id = int(encoder.tokenizer.pad_token_id or 0)  # type: ignore[attr-defined]
+    y = torch.from_numpy(targets)
+
+    net = _Net(encoder, head)
+    optimizer = torch.optim.AdamW(layerwise_groups(net, options))
+    rng = random.Random(seed)
+    per_epoch = count_batches(len(ids), options.batch_size) // world
+    total = max(1, math.ceil(per_epoch * epochs))
+    scheduler = warmup_schedule(optimizer, total, options.warmup_ratio)
+    net, optimizer = accelerator.prepare(net, optimizer)
+    if multi_label:
+        loss_fn: nn.Module = nn.BCEWithLogitsLoss()
+    else:
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=options.label_smoothing)
+    budget = TimeBudget(options.max_minutes)
+
+    def epoch_batches() -> list[list[int]]:
+        return shard(bucketed_batches(lengths, options.batch_size, rng), world, rank)
+
+    history: list[dict[str, float]] = []
+    step = 0
+    net.train()
+    for batches in epoch_loop(total, epoch_batches, budget):
+        losses = []
+        for batch in batches:
+            input_ids, mask = pad_batch([ids[i] for i in batch], pad_id)
+            logits = net(input_ids.to(accelerator.device), mask.to(accelerator.device))
+            loss = loss_fn(logits, y[batch].to(accelerator.device))
+            accelerator.backward(loss)
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(float(loss.detach()))
+            step += 1
+            if progress and rank == 0:
+                progress("fine-tune", step, total)
+            if budget.expired():
+                break
+        history.append({"epoch": len(history) + 1, "loss": float(np.mean(losses or [0.0]))})
+    # Inference and saving happen on the CPU, outside any process group.
+    accelerator.unwrap_model(net).to("cpu").eval()
+    return history
+
+
+def calibrate(model: ClassifyModel, validation: Sequence[Example], target_precision: float) -> None:
+    """Fit the temperature and the abstention threshold on validation data (in place)."""
+    config = model.config
+    logits = model.logits([ex.text for ex in validation])
+    y = label_targets(validation, config.labels, config.multi_label)
+    config.temperature = fit_temperature(logits, y, multi_label=config.multi_label)
+    preds = model.predictions_from_logits(logits)
+    confidence = np.array([p.confidence for p in preds])
+    correct = is_correct([p.label for p in preds], validation)
+    chosen = choose_threshold(confidence, correct, target_precision=target_precision)
+    config.threshold = chosen.value
+    config.target_precision = target_precision
+    config.validation_coverage = chosen.coverage
+
+
+def train(
+    task: Task,
+    train: list[Example],
+    validation: list[Example],
+    *,
+    progress: ProgressFn | None = None,
+) -> ClassifyModel:
+    """Train a classifier for `task`; `validation` calibrates confidences and the threshold."""
+    options = task.train
+    if options.processes > 1:
+        from narrowtune.kinds.classify.distributed import train_distributed
+
+        return train_distributed(task, train, validation, progress=progress)
+    seed_everything(task.seed)
+    labels = list(task.labels) if task.labels else sorted({n for ex in train for n in ex.labels})
+    encoder = Encoder.from_pretrained(task.model.base, max_length=task.model.max_length)
+    mode = resolve_mode(options, train)
+    epochs = resolve_epochs(options, len(train), mode)
+    texts = [ex.text for ex in train]
+    y = label_targets(train, labels, task.multi_label)
+
+    if options.probe_init:
+        embeddings = encoder.encode(texts, progress=progress)
+        head = probe_head(embeddings, y, len(labels), multi_label=task.multi_label, seed=task.seed)
+    else:
+        head = nn.Linear(encoder.dim, len(labels))
+    history = fine_tune(
+        encoder,
+        head,
+        texts,
+        y,
+        options,
+        epochs=epochs,
+        multi_label=task.multi_label,
+        seed=task.seed,
+        progress=progress,
+    )
+    config = ClassifyConfig(
+        labels=labels,
+        multi_label=task.multi_label,
+        max_length=task.model.max_length,
+        base=task.model.base,
+        mode=mode,
+        history=history,
+    )
+    model = ClassifyModel(encoder, head, config)
+    calibrate(model, validation, task.abstain.target_precision)
+    return model

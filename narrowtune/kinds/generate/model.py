@@ -1,0 +1,710 @@
+"""The fine-tuned generator of kind `generate`: a causal LM (LoRA adapter merged in) that drafts
+replies and checks every one against the task's output contract.
+
+An output that fails the contract is generated again (see `GenerateModel.generate_checked`); one
+that still fails comes back with `valid: false`, its problems, and `abstain: true`.
+`confidence` is the geometric mean of the probabilities the model gave the tokens it generated
+(exp of the mean token log-probability), end-of-turn included. With backend "llamacpp" the same
+model runs from a GGUF on llama.cpp. How it is trained: `narrowtune.kinds.generate.train`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from narrowtune.errors import NarrowtuneError
+from narrowtune.kinds.base import Generation, Prediction
+from narrowtune.kinds.generate.base import (
+    GEMMA_LICENCE,
+    BaseModelError,
+    base_name,
+    is_bundled,
+    resolve_base,
+)
+from narrowtune.kinds.generate.contract import Contract
+from narrowtune.kinds.generate.grammar import GrammarMatcher
+from narrowtune.kinds.generate.template import (
+    END,
+    STOP_STRINGS,
+    cut_at_stop,
+    segments,
+    with_system,
+)
+
+if TYPE_CHECKING:
+    from narrowtune.kinds.generate.llamacpp import GgufGenerator
+    from narrowtune.task import Task
+
+CONFIG_FILE = "generate.json"
+ADAPTER_FILE = "adapter_model.safetensors"
+CHECKER_FILE = "checker.py"
+RETRY_TEMPERATURE = 0.7
+RETRY_TOP_P = 0.95
+BACKENDS = ("torch", "llamacpp")
+GGUF_FILE = "model.gguf"  # written beside the adapter on the first llamacpp load
+GGUF_CONTEXT = 4096  # llama.cpp context (prompt + reply tokens) of the llamacpp backend
+CONFIDENCE_NOTE = "geometric mean probability of the generated tokens (end-of-turn included)"
+
+
+class GenerateError(NarrowtuneError):
+    """Training data or options the generate kind cannot use."""
+
+
+@dataclass
+class GenerateConfig:
+    """Everything besides weights needed to rebuild and use a fine-tuned generator."""
+
+    base: str
+    system: str = ""
+    max_new_tokens: int = 160
+    max_length: int = 512
+    contract: dict[str, Any] = field(default_factory=dict)
+    lora: dict[str, Any] = field(default_factory=dict)
+    fine_tuned: bool = True
+    epochs: float = 0.0
+    steps: int = 0
+    learning_rate: float = 0.0
+    batch_size: int = 0
+    packing: bool = False
+    qlora: bool = False
+    train_examples: int = 0
+    truncated_examples: int = 0
+    dropped_examples: int = 0
+    validation_loss_before: float | None = None
+    validation_loss_after: float | None = None
+    train_tokens: int = 0
+    train_tokens_per_s: float | None = None
+    device: str = "cpu"
+    confidence: str = CONFIDENCE_NOTE
+    history: list[dict[str, float]] = field(default_factory=list)
+    card_notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    """One prompt's final output after the contract check (and retries)."""
+
+    text: str
+    confidence: float
+    problems: list[str]
+    first_problems: list[str]
+    attempts: int
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    seconds: float
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+# ----------------------------------------------------------------------------- tokenization
+
+
+def encode_conversation(
+    tokenizer: Any, messages: Sequence[dict[str, str]], *, add_generation_prompt: bool = False
+) -> tuple[list[int], list[int]]:
+    """Token ids of a templated conversation and its loss mask (1 = assistant reply token).
+
+    Segments are tokenized one by one so the mask is exact; message text is tokenized with
+    special tokens split, so a literal "<end_of_turn>" in a ticket cannot end a turn.
+    """
+    ids: list[int] = []
+    mask: list[int] = []
+    if tokenizer.bos_token_id is not None:
+        ids.append(int(tokenizer.bos_token_id))
+        mask.append(0)
+    for seg in segments(messages, add_generation_prompt=add_generation_prompt):
+        piece = tokenizer(
+            seg.text, add_special_tokens=False, split_special_tokens=not seg.markup
+        ).input_ids
+        ids.extend(piece)
+        mask.extend([int(seg.trained)] * len(piece))
+    return ids, mask
+
+
+def stop_token_ids(tokenizer: Any) -> list[int]:
+    """Token ids that end a reply: end-of-sequence, the turn markers, and every other control
+    (added special) token. Message text is tokenized with special tokens split, so a reply never
+    contains a control token in training; one generated means the model ended its turn, at times
+    with the wrong marker early in training. Decoding drops control tokens, so generating on past
+    one would glue the next turn's text onto the reply."""
+    out = {int(i) for i in tokenizer.all_special_ids}
+    out |= {int(i) for i, token in tokenizer.added_tokens_decoder.items() if token.special}
+    if tokenizer.eos_token_id is not None:
+        out.add(int(tokenizer.eos_token_id))
+    vocab = tokenizer.get_vocab()
+    out |= {int(vocab[marker]) for marker in STOP_STRINGS if marker in vocab}
+    return sorted(out)
+
+
+def phrase_variants(phrases: Sequence[str]) -> list[str]:
+    """Each forbidden phrase as written, lower-case and capitalised, with and without a leading
+    space (how the phrase can start mid-sentence or at a line start)."""
+    return sorted(
+        {
+            prefix + variant
+            for phrase in phrases
+            for variant in (phrase, phrase.lower(), phrase[:1].upper() + phrase[1:])
+            for prefix in ("", " ")
+        }
+    )
+
+
+def banned_token_sequences(tokenizer: Any, phrases: Sequence[str]) -> list[list[int]]:
+    """Token sequences of every variant of each forbidden phrase (see `phrase_variants`)."""
+    out = {
+        tuple(ids)
+        for text in phrase_variants(phrases)
+        if (ids := tokenizer(text, add_special_tokens=False).input_ids)
+    }
+    return [list(ids) for ids in sorted(out)]
+
+
+def reply_end_ids(tokenizer: Any) -> list[int]:
+    """The tokens that end a reply in narrowtune's template: `<end_of_turn>` and end-of-sequence
+    (what a grammar allows once the output is complete)."""
+    vocab = tokenizer.get_vocab()
+    ids = {int(vocab[END])} if END in vocab else set()
+    if tokenizer.eos_token_id is not None:
+        ids.add(int(tokenizer.eos_token_id))
+    return sorted(ids)
+
+
+class GrammarLogits:
+    """A transformers logits processor keeping each row of a batch inside its grammar.
+
+    Each call first hands every row's matcher the tokens generated since the last call (the
+    batch's prompts are left-padded to `prompt_width`; a row that has ended is left alone),
+    then sets to -inf the logits of the tokens the row's grammar does not allow. It returns a new
+    tensor: generate keeps the unprocessed logits (`output_logits`) for the confidence."""
+
+    def __init__(
+        self, matchers: Sequence[GrammarMatcher], prompt_width: int, stop_ids: Sequence[int]
+    ) -> None:
+        self.matchers = list(matchers)
+        self.prompt_width = prompt_width
+        self.stop_ids = set(stop_ids)
+        self.taken = [0] * len(self.matchers)
+        self.ended = [False] * len(self.matchers)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        allowed = torch.ones_like(scores, dtype=torch.bool)
+        for row, matcher in enumerate(self.matchers):
+            start = self.prompt_width + self.taken[row]
+            for token in input_ids[row, start:].tolist():
+                if self.ended[row]:
+                    break
+                self.taken[row] += 1
+                if token in self.stop_ids:
+                    self.ended[row] = True
+                else:
+                    matcher.advance(token)
+            if not (self.ended[row] or matcher.failed):
+                allowed[row] = torch.from_numpy(matcher.allowed(scores.shape[-1]))
+        masked = scores.masked_fill(~allowed.to(scores.device), float("-inf"))
+        # a banned phrase can remove the grammar's only choices: then the grammar alone decides
+        stuck = torch.isinf(masked).all(dim=-1)
+        if bool(stuck.any()):
+            masked[stuck] = torch.where(allowed[stuck].to(scores.device), 0.0, float("-inf"))
+        return masked
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+class GenerateModel:
+    """A causal LM (LoRA merged in) that drafts replies and checks each against the contract."""
+
+    kind = "generate"
+
+    def __init__(
+        self,
+        lm: Any,
+        tokenizer: Any,
+        config: GenerateConfig,
+        contract: Contract,
+        *,
+        adapter: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None,
+        shots: Sequence[dict[str, str]] = (),
+        runner: GgufGenerator | None = None,
+    ) -> None:
+        self.config = config
+        self.contract = contract
+        self.adapter = adapter  # (state dict, peft config) of the LoRA adapter, for `save`
+        self.shots = [dict(m) for m in shots]  # few-shot turns placed before every prompt
+        # llama.cpp on a GGUF (backend "llamacpp") instead of transformers: no torch weights
+        self.runner = runner
+        self.lm = None if runner else lm.eval()
+        self.tokenizer = tokenizer
+        self.device = torch.device("cpu") if runner else next(lm.parameters()).device
+        self._grammar_tokenizer: Any = None  # llguidance's tokenizer, built on first use
+        if runner is not None:
+            self._banned = runner.token_sequences(phrase_variants(contract.forbidden))
+        else:
+            self._stop_ids = stop_token_ids(tokenizer)
+            self._banned = (
+                banned_token_sequences(tokenizer, contract.forbidden)
+                if contract.forbidden
+                else None
+            )
+
+    # -- prompts
+
+    def messages_for(self, text: str) -> list[dict[str, str]]:
+        """The conversation sent for one prompt: system, few-shot turns, the prompt."""
+        return with_system([*self.shots, {"role": "user", "content": text}], self.config.system)
+
+    # -- raw generation
+
+    def _generate(
+        self,
+        conversations: Sequence[Sequence[dict[str, str]]],
+        *,
+        max_new_tokens: int | None = None,
+        temperature: float = 0.0,
+        seed: int = 0,
+        ban_forbidden: bool = False,
+        constrained: bool = False,
+        stop: Sequence[str] = (),
+    ) -> list[tuple[str, float, int, int, str]]:
+        """(text, confidence, prompt tokens, completion tokens, finish reason) per conversation,
+        generated as one left-padded batch (with llama.cpp: one conversation at a time);
+        `constrained` keeps every output inside the contract's grammar."""
+        if self.runner is not None:
+            return [
+                self.runner.complete(
+                    c,
+                    max_new_tokens=max_new_tokens or self.config.max_new_tokens,
+                    temperature=temperature,
+                    top_p=RETRY_TOP_P if temperature > 0 else 1.0,
+                    seed=seed,
+                    banned=self._banned if ban_forbidden and self._banned else (),
+                    grammar=self._matchers(1)[0] if constrained else None,
+                    stop=stop,
+                )
+                for c in conversations
+            ]
+        prompts = [
+            encode_conversation(self.tokenizer, c, add_generation_prompt=True)[0]
+            for c in conversations
+        ]
+        width = max(len(p) for p in prompts)
+        pad_id = self.tokenizer.pad_token_id
+        pad_id = int(pad_id if pad_id is not None else self._stop_ids[0])
+        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+        attention = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, ids in enumerate(prompts):
+            input_ids[row, width - len(ids) :] = torch.tensor(ids)
+            attention[row, width - len(ids) :] = 1
+        options: dict[str, Any] = {
+            "max_new_tokens": max_new_tokens or self.config.max_new_tokens,
+            "eos_token_id": self._stop_ids,
+            "pad_token_id": pad_id,
+            "return_dict_in_generate": True,
+            "output_logits": True,
+        }
+        if temperature > 0:
+            options.update(do_sample=True, temperature=temperature, top_p=RETRY_TOP_P, top_k=0)
+        else:
+            options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if ban_forbidden and self._banned:
+            options["bad_words_ids"] = self._banned
+        if stop:
+            options.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+        if constrained:
+            from transformers import LogitsProcessorList
+
+            grammar = GrammarLogits(self._matchers(len(prompts)), width, self._stop_ids)
+            options["logits_processor"] = LogitsProcessorList([grammar])
+        with torch.inference_mode(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            out = self.lm.generate(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention.to(self.device),
+                **options,
+            )
+        generated = out.sequences[:, width:].cpu()
+        # log-probability of each chosen token, step by step (never all steps x vocab at once)
+        chosen = torch.stack(
+            [
+                step.float().log_softmax(-1).cpu().gather(-1, generated[:, i : i + 1]).squeeze(-1)
+                for i, step in enumerate(out.logits)
+            ],
+            dim=1,
+        )
+        results = []
+        stop_set = set(self._stop_ids)
+        for row, prompt in enumerate(prompts):
+            tokens = generated[row].tolist()
+            end = next((i for i, t in enumerate(tokens) if t in stop_set), None)
+            kept = tokens if end is None else tokens[:end]
+            scored = chosen[row, : len(tokens) if end is None else end + 1]
+            text = self.tokenizer.decode(kept, skip_special_tokens=True)
+            text, cut = cut_at_stop(text, [*STOP_STRINGS, *stop])
+            finish = "stop" if end is not None or cut else "length"
+            confidence = float(torch.exp(scored.mean())) if scored.numel() else 0.0
+            results.append((text.strip(), confidence, len(prompt), len(kept), finish))
+        return results
+
+    def _matchers(self, count: int) -> list[GrammarMatcher]:
+        """A fresh grammar matcher per output (llguidance's tokenizer is built once)."""
+        grammar = self.contract.grammar
+        if grammar is None:
+            raise GenerateError(f"no grammar to constrain decoding: {self.contract.grammar_note}")
+        return [GrammarMatcher(self._llg_tokenizer(), grammar) for _ in range(count)]
+
+    def _llg_tokenizer(self) -> Any:
+        """llguidance's view of this model's vocabulary (built on first use, about 3 s for
+        Gemma's 262k tokens, then kept)."""
+        if self._grammar_tokenizer is None:
+            from narrowtune.kinds.generate.grammar import hf_tokenizer, llamacpp_tokenizer
+
+            if self.runner is not None:
+                self._grammar_tokenizer = llamacpp_tokenizer(
+                    self.runner.llm, sorted(self.runner.stops)
+                )
+            else:
+                width = int(self.lm.get_output_embeddings().weight.shape[0])
+                self._grammar_tokenizer = hf_tokenizer(
+                    self.tokenizer, reply_end_ids(self.tokenizer), max(width, len(self.tokenizer))
+                )
+        return self._grammar_tokenizer
+
+    def with_schema(self, schema: dict[str, Any]) -> GenerateModel:
+        """This model answering inside `schema` (see `Contract.with_schema`): a view sharing
+        the weights, the tokenizers and llguidance's vocabulary."""
+        contract = self.contract.with_schema(schema, "response_format json_schema")
+        view = copy.copy(self)
+        view.contract = contract
+        view._grammar_tokenizer = self._llg_tokenizer()
+        return view
+
+    @property
+    def constrains(self) -> str:
+        """When decoding is grammar-constrained: "always", "retry" or "never"."""
+        return self.contract.constrain if self.contract.grammar is not None else "never"
+
+    # -- checked generation
+
+    def generate_checked(
+        self,
+        conversations: Sequence[Sequence[dict[str, str]]],
+        *,
+        batch_size: int = 8,
+        max_new_tokens: int | None = None,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+        retry: bool = True,
+        retries: int | None = None,
+    ) -> list[Checked]:
+        """Generate, check each output against the contract, regenerate the failures.
+
+        Retry, up to `contract.retries` (or `retries`) extra attempts per failing output, the
+        failures of each round regenerated together in batches: attempt 2 is greedy
+        with the forbidden phrases banned (`bad_words_ids`); attempts 3+ sample (temperature
+        0.7, top-p 0.95, a fixed seed per attempt) with the phrases still banned. When the
+        contract's JSON Schema or regex compiles to a grammar, retries are also
+        grammar-constrained (`constrain: retry`), or every attempt is (`constrain: always`):
+        only tokens that can continue a valid output are allowed. Where a greedy attempt 2 would
+        repeat the first token for token (greedy first try, nothing banned, no grammar added),
+        it samples instead. The first output that passes wins; when none does, the first output
+        is returned with its problems. An output is never edited after generation.
+        """
+        constrain = self.constrains
+        greedy_retry_differs = temperature > 0 or bool(self._banned) or constrain == "retry"
+        out: list[Checked] = []
+        for start in range(0, len(conversations), batch_size):
+            batch = conversations[start : start + batch_size]
+            began = time.perf_counter()
+            first = self._generate(
+                batch,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                constrained=constrain == "always",
+                stop=stop,
+            )
+            seconds = (time.perf_counter() - began) / len(batch)
+            for text, conf, n_prompt, n_done, finish in first:
+                problems = self._problems(text, finish)
+                out.append(
+                    Checked(
+                        text, conf, problems, list(problems), 1, n_prompt, n_done, finish, seconds
+                    )
+                )
+        if not retry:
+            retries = 0
+        elif retries is None:
+            retries = self.contract.retries
+        for attempt in range(2, 2 + retries):  # each round regenerates the failures as batches
+            failing = [i for i, c in enumerate(out) if c.problems]
+            for start in range(0, len(failing), batch_size):
+                chunk = failing[start : start + batch_size]
+                began = time.perf_counter()
+                sample = attempt > 2 or not greedy_retry_differs
+                again = self._generate(
+                    [conversations[i] for i in chunk],
+                    max_new_tokens=max_new_tokens,
+                    temperature=RETRY_TEMPERATURE if sample else 0.0,
+                    seed=attempt,
+                    ban_forbidden=True,
+                    constrained=constrain != "never",
+                    stop=stop,
+                )
+                seconds = (time.perf_counter() - began) / len(chunk)
+                for i, (text, conf, n_prompt, n_done, finish) in zip(chunk, again):
+                    checked = out[i]
+                    checked.seconds += seconds
+                    checked.attempts = attempt
+                    if not self._problems(text, finish):
+                        checked.text, checked.confidence, checked.problems = text, conf, []
+                        checked.prompt_tokens, checked.completion_tokens = n_prompt, n_done
+                        checked.finish_reason = finish
+        return out
+
+    def _problems(self, text: str, finish: str) -> list[str]:
+        if self.contract.empty:
+            return []
+        problems = self.contract.check(text)
+        if finish == "length":
+            problems.append("cut off at max_new_tokens")
+        return problems
+
+    # -- the Model protocol
+
+    def predict(self, texts: Sequence[str], *, batch_size: int = 8) -> list[Prediction]:
+        """A checked draft for each prompt (see `generate_checked`); invalid drafts abstain."""
+        if isinstance(texts, str):
+            raise TypeError("predict takes a list of prompts, not a single string")
+        if not texts:
+            return []
+        checked = self.generate_checked(
+            [self.messages_for(t) for t in texts], batch_size=min(batch_size, 16)
+        )
+        return [
+            Prediction(
+                label="",
+                confidence=round(c.confidence, 6),
+                abstain=not c.valid,
+                output=c.text,
+                valid=c.valid,
+                problems=c.problems,
+            )
+            for c in checked
+        ]
+
+    def chat(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        max_new_tokens: int | None = None,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> Generation:
+        """Answer a chat conversation (OpenAI-style roles); checked against the contract.
+        With `json_schema` (a request's response_format) the reply is generated inside that
+        schema's grammar and checked against it too."""
+        from narrowtune.kinds.generate.data import normalise_messages
+
+        if json_schema is not None:
+            return self.with_schema(json_schema).chat(
+                messages, max_new_tokens=max_new_tokens, temperature=temperature, stop=stop
+            )
+
+        conversation = [dict(m) for m in messages]
+        try:  # a request ends with a user turn: validate it as if an answer followed
+            normalise_messages([*conversation, {"role": "assistant", "content": "x"}])
+        except ValueError as exc:
+            raise ValueError(f"messages: {exc}") from None
+        conversation = with_system([*self.shots, *conversation], self.config.system)
+        [c] = self.generate_checked(
+            [conversation], max_new_tokens=max_new_tokens, temperature=temperature, stop=stop or ()
+        )
+        return Generation(
+            text=c.text,
+            prompt_tokens=c.prompt_tokens,
+            completion_tokens=c.completion_tokens,
+            finish_reason=c.finish_reason,
+            valid=c.valid,
+            problems=c.problems,
+        )
+
+    def save(self, directory: Path) -> None:
+        """Write the LoRA adapter (safetensors), the config and the contract's checker file."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        checker_file = None
+        if self.contract.checker_path is not None:
+            if self.contract.checker_path.resolve() != (directory / CHECKER_FILE).resolve():
+                shutil.copyfile(self.contract.checker_path, directory / CHECKER_FILE)
+            checker_file = CHECKER_FILE
+        config = asdict(self.config)
+        config["contract"] = self.contract.to_dict(checker_file)
+        if self.adapter is not None:
+            state, peft_config = self.adapter
+            save_file(
+                {k: v.detach().contiguous().cpu() for k, v in state.items()},
+                str(directory / ADAPTER_FILE),
+            )
+            (directory / "adapter_config.json").write_text(json.dumps(peft_config, indent=2))
+        (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def pick_device() -> tuple[torch.device, torch.dtype]:
+    """CUDA with bf16 where available, else the CPU in float32."""
+    if torch.cuda.is_available():
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+        return torch.device("cuda"), dtype
+    return torch.device("cpu"), torch.float32
+
+
+def check_qlora() -> None:
+    """QLoRA needs CUDA and bitsandbytes: say which is missing before anything is loaded."""
+    if not torch.cuda.is_available():
+        raise GenerateError(
+            "generate.qlora: true needs a CUDA GPU and this machine has none; "
+            "set generate.qlora: false to train the LoRA adapter on the unquantised base"
+        )
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise GenerateError(
+            "generate.qlora: true needs the bitsandbytes package: pip install bitsandbytes"
+        ) from None
+
+
+def load_base(name: str, *, quantize_4bit: bool = False) -> tuple[Any, Any, Path]:
+    """(model, tokenizer, folder) of a base causal LM, on the best device; with
+    `quantize_4bit`, its linear layers quantised to 4-bit NF4 by bitsandbytes (QLoRA)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    path = resolve_base(name)
+    device, dtype = pick_device()
+    options: dict[str, Any] = {"dtype": dtype}
+    if quantize_4bit:
+        from transformers import BitsAndBytesConfig
+
+        check_qlora()
+        options["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=dtype,
+        )
+        options["device_map"] = {"": device.index or 0}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        lm = AutoModelForCausalLM.from_pretrained(path, **options)
+    except (OSError, ValueError) as exc:
+        raise BaseModelError(f"{path}: cannot load a causal LM from this folder: {exc}") from None
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if quantize_4bit:
+        from peft import prepare_model_for_kbit_training
+
+        # casts norms to float32 and enables input gradients, as QLoRA training needs
+        lm = prepare_model_for_kbit_training(lm, use_gradient_checkpointing=False)
+        return lm, tokenizer, path
+    return lm.to(device), tokenizer, path
+
+
+def merge_into_base(name: str, state: dict[str, torch.Tensor], adapter_config: dict) -> Any:
+    """The unquantised base with a LoRA adapter (trained on the 4-bit base) merged in."""
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+
+    lm, _, _ = load_base(name)
+    known = set(LoraConfig.__dataclass_fields__)
+    config = LoraConfig(**{k: v for k, v in adapter_config.items() if k in known})
+    peft_model = get_peft_model(lm, config)
+    set_peft_model_state_dict(peft_model, state)
+    return peft_model.merge_and_unload()
+
+
+def base_card_notes(name: str) -> list[str]:
+    return [GEMMA_LICENCE] if is_bundled(name) else []
+
+
+def load(directory: Path | str, *, backend: str = "torch") -> GenerateModel:
+    """Load a generator saved by `GenerateModel.save` (base model + LoRA adapter, merged).
+
+    backend "llamacpp" runs the model's GGUF with llama.cpp instead (see `load_gguf`)."""
+    if backend not in BACKENDS:
+        raise NarrowtuneError(
+            f"kind generate runs on the {' or '.join(BACKENDS)} backend, not '{backend}'"
+        )
+    directory = Path(directory)
+    config_path = directory / CONFIG_FILE
+    if not config_path.is_file():
+        raise NarrowtuneError(f"{directory} holds no trained generator ({CONFIG_FILE} missing)")
+    config = GenerateConfig(**json.loads(config_path.read_text()))
+    contract = Contract(config.contract, directory)
+    if backend == "llamacpp":
+        return load_gguf(directory, config, contract)
+    lm, tokenizer, _ = load_base(config.base)
+    adapter = None
+    if (directory / ADAPTER_FILE).is_file():
+        from peft import PeftModel
+        from peft.utils import get_peft_model_state_dict
+
+        peft_model = PeftModel.from_pretrained(lm, directory)
+        adapter = (
+            {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()},
+            json.loads((directory / "adapter_config.json").read_text()),
+        )
+        lm = peft_model.merge_and_unload()
+    return GenerateModel(lm, tokenizer, config, contract, adapter=adapter)
+
+
+def load_gguf(directory: Path, config: GenerateConfig, contract: Contract) -> GenerateModel:
+    """The saved generator on llama.cpp. Its GGUF (`model.gguf` beside the adapter) is exported
+    on first use, written to a temporary name and renamed, so a crash leaves no partial file."""
+    from narrowtune.kinds.generate.export import write_gguf
+    from narrowtune.kinds.generate.llamacpp import GgufGenerator, check_installed
+
+    check_installed()
+    gguf = directory / GGUF_FILE
+    if not gguf.is_file():
+        if not is_bundled(config.base):
+            raise NarrowtuneError(
+                f"backend llamacpp needs {gguf}: narrowtune writes GGUFs for the bundled base "
+                "only; convert `narrowtune export` merged/ with llama.cpp's "
+                f"convert_hf_to_gguf.py and save it as {gguf}"
+            )
+        partial = gguf.with_name(f".{GGUF_FILE}.partial")
+        write_gguf(load(directory), partial)
+        partial.replace(gguf)
+    runner = GgufGenerator(gguf, n_ctx=GGUF_CONTEXT, system=config.system)
+    return GenerateModel(None, None, config, contract, runner=runner)
+
+
+def base_model(task: Task, *, shots: Sequence[dict[str, str]] = ()) -> GenerateModel:
+    """The task's base model, prompted (zero-shot, or few-shot with `shots`), no fine-tuning."""
+    name = base_name(task)
+    lm, tokenizer, _ = load_base(name)
+    config = GenerateConfig(
+        base=name,
+        system=task.generate.system,
+        max_new_tokens=task.generate.max_new_tokens,
+        fine_tuned=False,
+        card_notes=base_card_notes(name),
+    )
+    contract = Contract(task.generate.contract.model_dump(), task.base_dir)
+    return GenerateModel(lm, tokenizer, config, contract, shots=shots)
