@@ -82,6 +82,14 @@ class GenerativeModel(Model, Protocol):
     ) -> Generation: ...
 
 
+@runtime_checkable
+class SchemaConstrainedModel(GenerativeModel, Protocol):
+    """A GenerativeModel that can keep its replies inside a JSON Schema (a request's
+    `response_format`): `with_schema` returns a view of the same model that does."""
+
+    def with_schema(self, schema: dict[str, Any]) -> GenerativeModel: ...
+
+
 class Kind(Protocol):
     """A kind module: `train`, `load` and the Model it returns.
 
