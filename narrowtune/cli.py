@@ -451,7 +451,7 @@ def serve(
                 reload_interval=reload_interval,
                 batch_wait_ms=batch_wait_ms,
             )
-            names = ", ".join(m.name for m in application.state.registry.all())
+            names = ", ".join(m.name for m in application.state.serve.registry.all())
         else:
             for target in targets:  # cheap checks here: a worker failing to start would loop
                 if not runs.is_run_dir(target):
