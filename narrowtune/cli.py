@@ -424,14 +424,8 @@ def serve(
 
     Every /v1 route needs `Authorization: Bearer <key>` (`narrowtune keys create`).
     """
-    import json
-    import os
-    import tempfile
-
-    import uvicorn
-
     from narrowtune import runs
-    from narrowtune.serve.app import CONFIG_ENV, create_app
+    from narrowtune.serve.launch import prepare
 
     if backend not in BACKENDS:
         fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
@@ -440,56 +434,24 @@ def serve(
             raise NarrowtuneError("--run pins one task to a run: give exactly one task file")
         # The database lives in the first task's runs folder unless --db or $NARROWTUNE_DB says.
         first_task = next((t for t in targets if not runs.is_run_dir(t)), None)
-        store = _store(first_task, db)
-        if workers == 1:
-            application = create_app(
-                targets,
-                store=store,
-                run=run,
-                max_batch=max_batch,
-                backend=backend,
-                reload_interval=reload_interval,
-                batch_wait_ms=batch_wait_ms,
-            )
-            names = ", ".join(m.name for m in application.state.serve.registry.all())
-        else:
-            for target in targets:  # cheap checks here: a worker failing to start would loop
-                if not runs.is_run_dir(target):
-                    runs.find_run(_load(target, None).runs_path, run)
-            names = ", ".join(str(t) for t in targets)
-            store.close()
+        server = prepare(
+            targets,
+            store=_store(first_task, db),
+            workers=workers,
+            run=run,
+            backend=backend,
+            max_batch=max_batch,
+            reload_interval=reload_interval,
+            batch_wait_ms=batch_wait_ms,
+        )
     except NarrowtuneError as exc:
         fail(str(exc))
     console.print(
-        f"serving {names} on http://{host}:{port} ({workers} worker"
+        f"serving {', '.join(server.names)} on http://{host}:{port} ({workers} worker"
         f"{'s' if workers > 1 else ''}); review queue at http://{host}:{port}/review "
         "(create a key with `narrowtune keys create NAME task.yaml`)"
     )
-    if workers == 1:
-        uvicorn.run(application, host=host, port=port, log_level="info")
-        return
-    with tempfile.TemporaryDirectory(prefix="narrowtune-serve-") as folder:
-        os.environ[CONFIG_ENV] = json.dumps(
-            {
-                "targets": [str(t.resolve()) for t in targets],
-                "db": store.url,
-                "run": run,
-                "backend": backend,
-                "max_batch": max_batch,
-                "reload_interval": reload_interval,
-                # POST /v1/admin/reload rewrites this file so that every worker reloads.
-                "reload_signal": str(Path(folder) / "reload"),
-                "batch_wait_ms": batch_wait_ms,
-            }
-        )
-        uvicorn.run(
-            "narrowtune.serve.app:app_from_env",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level="info",
-        )
+    server.run(host=host, port=port)
 
 
 @app.command()
