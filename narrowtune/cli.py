@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 from typer.core import TyperGroup
 
+from narrowtune.backends import Backend
 from narrowtune.errors import NarrowtuneError
 
 
@@ -48,8 +49,22 @@ Overrides = Annotated[
     typer.Argument(help="key=value overrides of the task file, e.g. train.epochs=3 seed=7."),
 ]
 
-BACKENDS = ("torch", "onnx", "onnx-int8", "llamacpp")
-BACKEND_HELP = "Inference backend: torch; onnx or onnx-int8 (classify); llamacpp (generate, GGUF)."
+
+def _backend(value: str) -> Backend:
+    """typer's parser for --backend: a usage error (exit 2) naming the choices."""
+    try:
+        return Backend.parse(value)
+    except NarrowtuneError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+BackendOption = Annotated[
+    Backend,
+    typer.Option(
+        parser=_backend,
+        help="Inference backend: torch; onnx or onnx-int8 (classify); llamacpp (generate, GGUF).",
+    ),
+]
 
 
 @contextmanager
@@ -159,17 +174,17 @@ def train(
             run_dir = api.train(task, progress=progress, force=force)
         out.print(f"trained in {time.perf_counter() - start:.0f} s → [bold]{run_dir}[/]")
         if evaluate:
-            _evaluate(task, str(run_dir), baselines=True, backend="torch")
+            _evaluate(task, str(run_dir), baselines=True, backend=Backend.TORCH)
     except KeyboardInterrupt:
         fail("interrupted: no run directory was written", code=130)
 
 
-def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: str) -> None:
+def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: Backend) -> None:
     from narrowtune import api
 
     with progress_bars() as progress:
         evaluation, run_dir = api.evaluate(
-            task, run=run, baselines=baselines, backend=backend, progress=progress
+            task, run=run, baselines=baselines, backend=backend.value, progress=progress
         )
     out.print(systems_table(evaluation))
     out.print(margin_line(evaluation))
@@ -186,11 +201,9 @@ def eval_(
     overrides: Overrides = None,
     run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
     baselines: Annotated[bool, typer.Option(help="Also score the baselines.")] = True,
-    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
+    backend: BackendOption = Backend.TORCH,
 ) -> None:
     """Score a run and every baseline on the same test split; writes report.html."""
-    if backend not in BACKENDS:
-        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     _evaluate(_load(task_file, overrides), run, baselines=baselines, backend=backend)
 
 
@@ -203,19 +216,17 @@ def predict(
     ] = None,
     run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
     text_column: Annotated[str | None, typer.Option(help="Default: the task's.")] = None,
-    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
+    backend: BackendOption = Backend.TORCH,
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl or csv.")] = None,
 ) -> None:
     """Predict each row of INPUT_FILE: a label (classify), fields (extract) or a checked draft
     (generate), with confidence and abstain."""
     from narrowtune import api, runs
 
-    if backend not in BACKENDS:
-        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     if fmt not in (None, "jsonl", "csv"):
         fail(f"unknown format '{fmt}'; use jsonl or csv")
     task = _load(task_file, None)
-    model = api.load(runs.find_run(task.runs_path, run), backend=backend)
+    model = api.load(runs.find_run(task.runs_path, run), backend=backend.value)
     text = api.predict_file(
         model,
         input_file,
@@ -387,7 +398,7 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: DbOption = None,
     max_batch: Annotated[int, typer.Option(help="Most texts in one request (else 413).")] = 256,
-    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
+    backend: BackendOption = Backend.TORCH,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (each loads every model).")
     ] = 1,
@@ -416,8 +427,6 @@ def serve(
     from narrowtune import runs
     from narrowtune.serve.launch import prepare
 
-    if backend not in BACKENDS:
-        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     if run is not None and len(targets) != 1:
         raise NarrowtuneError("--run pins one task to a run: give exactly one task file")
     # The database lives in the first task's runs folder unless --db or $NARROWTUNE_DB says.
@@ -427,7 +436,7 @@ def serve(
         store=_store(first_task, db),
         workers=workers,
         run=run,
-        backend=backend,
+        backend=backend.value,
         max_batch=max_batch,
         reload_interval=reload_interval,
         batch_wait_ms=batch_wait_ms,
@@ -471,7 +480,7 @@ def demo(
     with progress_bars() as progress:
         run_dir = api.train(task, progress=progress)
     out.print(f"trained → {run_dir}")
-    _evaluate(task, str(run_dir), baselines=True, backend="torch")
+    _evaluate(task, str(run_dir), baselines=True, backend=Backend.TORCH)
     out.print(
         f"demo finished in {time.perf_counter() - start:.0f} s; open the report above in a "
         "browser (it works offline)"
