@@ -8,16 +8,31 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
+from narrowtune.backends import Backend
 from narrowtune.errors import NarrowtuneError
 
+
+class Commands(TyperGroup):
+    """The command group that prints a NarrowtuneError from any command as `error: <message>`
+    (no traceback) and exits 2: the one place the CLI handles errors a user can cause."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NarrowtuneError as exc:
+            fail(str(exc))
+
+
 app = typer.Typer(
+    cls=Commands,
     name="narrowtune",
     help="Fine-tune a small model for one narrow job, and prove it beats the baselines first.",
     no_args_is_help=True,
@@ -33,8 +48,23 @@ Overrides = Annotated[
     list[str] | None,
     typer.Argument(help="key=value overrides of the task file, e.g. train.epochs=3 seed=7."),
 ]
-BACKENDS = ("torch", "onnx", "onnx-int8", "llamacpp")
-BACKEND_HELP = "Inference backend: torch; onnx or onnx-int8 (classify); llamacpp (generate, GGUF)."
+
+
+def _backend(value: str) -> Backend:
+    """typer's parser for --backend: a usage error (exit 2) naming the choices."""
+    try:
+        return Backend.parse(value)
+    except NarrowtuneError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+BackendOption = Annotated[
+    Backend,
+    typer.Option(
+        parser=_backend,
+        help="Inference backend: torch; onnx or onnx-int8 (classify); llamacpp (generate, GGUF).",
+    ),
+]
 
 
 @contextmanager
@@ -61,7 +91,7 @@ def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     # No wrapping (paths stay whole, so they can be copied) and no markup in the user's text.
     console.print("[bold red]error:[/]", end=" ")
     console.print(message, markup=False, soft_wrap=True, highlight=False)
@@ -114,10 +144,7 @@ def init(
     """Scaffold a task folder: task.yaml and a small example data file to replace."""
     from narrowtune.scaffold import scaffold
 
-    try:
-        folder = scaffold(name, kind=kind, directory=directory or Path(name))
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    folder = scaffold(name, kind=kind, directory=directory or Path(name))
     files = ", ".join(sorted(p.name for p in folder.iterdir()))
     out.print(f"created {folder}/ ({files}) — edit them, then run `narrowtune train {folder}`")
 
@@ -146,19 +173,17 @@ def train(
             run_dir = api.train(task, progress=progress, force=force)
         out.print(f"trained in {time.perf_counter() - start:.0f} s → [bold]{run_dir}[/]")
         if evaluate:
-            _evaluate(task, str(run_dir), baselines=True, backend="torch")
-    except NarrowtuneError as exc:
-        fail(str(exc))
+            _evaluate(task, str(run_dir), baselines=True, backend=Backend.TORCH)
     except KeyboardInterrupt:
         fail("interrupted: no run directory was written", code=130)
 
 
-def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: str) -> None:
+def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: Backend) -> None:
     from narrowtune import api
 
     with progress_bars() as progress:
         evaluation, run_dir = api.evaluate(
-            task, run=run, baselines=baselines, backend=backend, progress=progress
+            task, run=run, baselines=baselines, backend=backend.value, progress=progress
         )
     out.print(systems_table(evaluation))
     out.print(margin_line(evaluation))
@@ -175,15 +200,10 @@ def eval_(
     overrides: Overrides = None,
     run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
     baselines: Annotated[bool, typer.Option(help="Also score the baselines.")] = True,
-    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
+    backend: BackendOption = Backend.TORCH,
 ) -> None:
     """Score a run and every baseline on the same test split; writes report.html."""
-    if backend not in BACKENDS:
-        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
-    try:
-        _evaluate(_load(task_file, overrides), run, baselines=baselines, backend=backend)
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    _evaluate(_load(task_file, overrides), run, baselines=baselines, backend=backend)
 
 
 @app.command()
@@ -195,29 +215,24 @@ def predict(
     ] = None,
     run: Annotated[str | None, typer.Option(help="Run id or path (default: newest).")] = None,
     text_column: Annotated[str | None, typer.Option(help="Default: the task's.")] = None,
-    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
+    backend: BackendOption = Backend.TORCH,
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl or csv.")] = None,
 ) -> None:
     """Predict each row of INPUT_FILE: a label (classify), fields (extract) or a checked draft
     (generate), with confidence and abstain."""
     from narrowtune import api, runs
 
-    if backend not in BACKENDS:
-        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     if fmt not in (None, "jsonl", "csv"):
         fail(f"unknown format '{fmt}'; use jsonl or csv")
-    try:
-        task = _load(task_file, None)
-        model = api.load(runs.find_run(task.runs_path, run), backend=backend)
-        text = api.predict_file(
-            model,
-            input_file,
-            text_column=text_column or task.input_column,
-            output=output,
-            fmt=fmt,
-        )
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    task = _load(task_file, None)
+    model = api.load(runs.find_run(task.runs_path, run), backend=backend.value)
+    text = api.predict_file(
+        model,
+        input_file,
+        text_column=text_column or task.input_column,
+        output=output,
+        fmt=fmt,
+    )
     if output is None:
         sys.stdout.write(text)
     else:
@@ -253,26 +268,23 @@ def audit(
     from narrowtune import api
     from narrowtune.data.audit import audit_table, measure_impact, write_fixed
 
-    try:
-        task = _load(task_file, overrides)
-        names = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
-        with progress_bars() as progress:
-            report = api.audit(
-                task, fast=fast, checks=names, stop_on_error=stop_on_error, progress=progress
-            )
-        out.print(audit_table(report))
-        out.print(f"audit.json: {task.runs_path / 'audit.json'} ({report.seconds:.1f} s)")
-        if fix is not None:
-            counts = write_fixed(task, report, fix)
-            out.print(
-                f"cleaned copy: {counts['out']} ({counts['written']} of "
-                f"{counts['input_rows']} rows); set aside for review: {counts['review']}"
-            )
-        if impact:
-            result = measure_impact(task, report, seed=task.seed)
-            out.print(f"impact: {result}")
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    task = _load(task_file, overrides)
+    names = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
+    with progress_bars() as progress:
+        report = api.audit(
+            task, fast=fast, checks=names, stop_on_error=stop_on_error, progress=progress
+        )
+    out.print(audit_table(report))
+    out.print(f"audit.json: {task.runs_path / 'audit.json'} ({report.seconds:.1f} s)")
+    if fix is not None:
+        counts = write_fixed(task, report, fix)
+        out.print(
+            f"cleaned copy: {counts['out']} ({counts['written']} of "
+            f"{counts['input_rows']} rows); set aside for review: {counts['review']}"
+        )
+    if impact:
+        result = measure_impact(task, report, seed=task.seed)
+        out.print(f"impact: {result}")
     if report.blocking():
         console.print(
             f"[bold red]{len(report.blocking())} blocking finding(s)[/]: `train` "
@@ -321,24 +333,18 @@ def keys_create(
     db: DbOption = None,
 ) -> None:
     """Create a key; it is printed once and stored only as a hash."""
-    try:
-        with _store(task_file, db) as store:
-            out.print(store.create_key(name), markup=False, highlight=False)
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    with _store(task_file, db) as store:
+        out.print(store.create_key(name), markup=False, highlight=False)
 
 
 @keys_app.command("list")
 def keys_list(task_file: OptionalTask = None, db: DbOption = None) -> None:
     """List key names and dates (never the keys)."""
-    try:
-        with _store(task_file, db) as store:
-            table = Table("name", "created", "revoked")
-            for key in store.list_keys():
-                table.add_row(key["name"], str(key["created"]), str(key.get("revoked") or ""))
-            out.print(table)
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    with _store(task_file, db) as store:
+        table = Table("name", "created", "revoked")
+        for key in store.list_keys():
+            table.add_row(key["name"], str(key["created"]), str(key.get("revoked") or ""))
+        out.print(table)
 
 
 @keys_app.command("revoke")
@@ -348,12 +354,9 @@ def keys_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a key: requests with it get 401 from then on."""
-    try:
-        with _store(task_file, db) as store:
-            store.revoke_key(name)
-        out.print(f"revoked {name}")
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    with _store(task_file, db) as store:
+        store.revoke_key(name)
+    out.print(f"revoked {name}")
 
 
 @feedback_app.command("export")
@@ -367,11 +370,8 @@ def feedback_export(
 
     from narrowtune import runs
 
-    try:
-        with _store(task_file, db) as store:
-            rows = store.export_feedback()
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    with _store(task_file, db) as store:
+        rows = store.export_feedback()
     text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
     if output is None:
         sys.stdout.write(text)
@@ -397,7 +397,7 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: DbOption = None,
     max_batch: Annotated[int, typer.Option(help="Most texts in one request (else 413).")] = 256,
-    backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "torch",
+    backend: BackendOption = Backend.TORCH,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (each loads every model).")
     ] = 1,
@@ -423,72 +423,29 @@ def serve(
 
     Every /v1 route needs `Authorization: Bearer <key>` (`narrowtune keys create`).
     """
-    import json
-    import os
-    import tempfile
-
-    import uvicorn
-
     from narrowtune import runs
-    from narrowtune.serve.app import CONFIG_ENV, create_app
+    from narrowtune.serve.launch import prepare
 
-    if backend not in BACKENDS:
-        fail(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
-    try:
-        if run is not None and len(targets) != 1:
-            raise NarrowtuneError("--run pins one task to a run: give exactly one task file")
-        # The database lives in the first task's runs folder unless --db or $NARROWTUNE_DB says.
-        first_task = next((t for t in targets if not runs.is_run_dir(t)), None)
-        store = _store(first_task, db)
-        if workers == 1:
-            application = create_app(
-                targets,
-                store=store,
-                run=run,
-                max_batch=max_batch,
-                backend=backend,
-                reload_interval=reload_interval,
-                batch_wait_ms=batch_wait_ms,
-            )
-            names = ", ".join(m.name for m in application.state.registry.all())
-        else:
-            for target in targets:  # cheap checks here: a worker failing to start would loop
-                if not runs.is_run_dir(target):
-                    runs.find_run(_load(target, None).runs_path, run)
-            names = ", ".join(str(t) for t in targets)
-            store.close()
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    if run is not None and len(targets) != 1:
+        raise NarrowtuneError("--run pins one task to a run: give exactly one task file")
+    # The database lives in the first task's runs folder unless --db or $NARROWTUNE_DB says.
+    first_task = next((t for t in targets if not runs.is_run_dir(t)), None)
+    server = prepare(
+        targets,
+        store=_store(first_task, db),
+        workers=workers,
+        run=run,
+        backend=backend.value,
+        max_batch=max_batch,
+        reload_interval=reload_interval,
+        batch_wait_ms=batch_wait_ms,
+    )
     console.print(
-        f"serving {names} on http://{host}:{port} ({workers} worker"
+        f"serving {', '.join(server.names)} on http://{host}:{port} ({workers} worker"
         f"{'s' if workers > 1 else ''}); review queue at http://{host}:{port}/review "
         "(create a key with `narrowtune keys create NAME task.yaml`)"
     )
-    if workers == 1:
-        uvicorn.run(application, host=host, port=port, log_level="info")
-        return
-    with tempfile.TemporaryDirectory(prefix="narrowtune-serve-") as folder:
-        os.environ[CONFIG_ENV] = json.dumps(
-            {
-                "targets": [str(t.resolve()) for t in targets],
-                "db": store.url,
-                "run": run,
-                "backend": backend,
-                "max_batch": max_batch,
-                "reload_interval": reload_interval,
-                # POST /v1/admin/reload rewrites this file so that every worker reloads.
-                "reload_signal": str(Path(folder) / "reload"),
-                "batch_wait_ms": batch_wait_ms,
-            }
-        )
-        uvicorn.run(
-            "narrowtune.serve.app:app_from_env",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level="info",
-        )
+    server.run(host=host, port=port)
 
 
 @app.command()
@@ -501,31 +458,28 @@ def demo(
     from narrowtune.scaffold import demo_folder
 
     start = time.perf_counter()
-    try:
-        task_path = demo_folder(directory)
-        out.print(f"demo task: {task_path}")
-        task = _load(task_path, None)
-        from narrowtune import api
-        from narrowtune.data.audit import audit_table, write_fixed
+    task_path = demo_folder(directory)
+    out.print(f"demo task: {task_path}")
+    task = _load(task_path, None)
+    from narrowtune import api
+    from narrowtune.data.audit import audit_table, write_fixed
 
-        out.rule("1. audit the data")
-        with progress_bars() as progress:
-            report = api.audit(task, progress=progress)
-        out.print(audit_table(report))
-        cleaned = task_path.parent / "tickets.clean.jsonl"
-        counts = write_fixed(task, report, cleaned)
-        out.print(
-            f"cleaned copy: {cleaned} ({counts['written']} of {counts['input_rows']} rows "
-            f"kept; secrets masked; suspects set aside in {counts['review']})"
-        )
-        out.rule("2. train on the cleaned data")
-        task = _load(task_path, [f"data.train={cleaned.name}"])
-        with progress_bars() as progress:
-            run_dir = api.train(task, progress=progress)
-        out.print(f"trained → {run_dir}")
-        _evaluate(task, str(run_dir), baselines=True, backend="torch")
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    out.rule("1. audit the data")
+    with progress_bars() as progress:
+        report = api.audit(task, progress=progress)
+    out.print(audit_table(report))
+    cleaned = task_path.parent / "tickets.clean.jsonl"
+    counts = write_fixed(task, report, cleaned)
+    out.print(
+        f"cleaned copy: {cleaned} ({counts['written']} of {counts['input_rows']} rows "
+        f"kept; secrets masked; suspects set aside in {counts['review']})"
+    )
+    out.rule("2. train on the cleaned data")
+    task = _load(task_path, [f"data.train={cleaned.name}"])
+    with progress_bars() as progress:
+        run_dir = api.train(task, progress=progress)
+    out.print(f"trained → {run_dir}")
+    _evaluate(task, str(run_dir), baselines=True, backend=Backend.TORCH)
     out.print(
         f"demo finished in {time.perf_counter() - start:.0f} s; open the report above in a "
         "browser (it works offline)"
@@ -544,20 +498,17 @@ def export(
     from narrowtune import api, runs
     from narrowtune.kinds import all_kinds
 
-    try:
-        task = _load(task_file, None)
-        if task.plugin.exporter is None:
-            able = [k.name for k in all_kinds() if k.exporter is not None]
-            fail(
-                f"export is for kind {' or '.join(map(repr, able))} runs; '{task.name}' is kind "
-                f"'{task.kind}'"
-            )
-        from narrowtune.kinds.base import resolve
+    task = _load(task_file, None)
+    if task.plugin.exporter is None:
+        able = [k.name for k in all_kinds() if k.exporter is not None]
+        fail(
+            f"export is for kind {' or '.join(map(repr, able))} runs; '{task.name}' is kind "
+            f"'{task.kind}'"
+        )
+    from narrowtune.kinds.base import resolve
 
-        exporter = resolve(task.plugin.exporter)
-        written = exporter(api.load(runs.find_run(task.runs_path, run)), out_dir, gguf=gguf)
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    exporter = resolve(task.plugin.exporter)
+    written = exporter(api.load(runs.find_run(task.runs_path, run)), out_dir, gguf=gguf)
     for what, where in written.items():
         out.print(f"{what}: {where}")
 
@@ -567,10 +518,7 @@ def list_runs(task_file: TaskArg) -> None:
     """List the finished runs of a task, newest last."""
     from narrowtune import runs
 
-    try:
-        task = _load(task_file, None)
-    except NarrowtuneError as exc:
-        fail(str(exc))
+    task = _load(task_file, None)
     table = Table("run", "trained", "train s", f"test {task.metric}")
     for path in runs.list_runs(task.runs_path):
         info = runs.read_json(path / runs.RUN_FILE)

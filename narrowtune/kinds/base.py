@@ -91,6 +91,14 @@ class GenerativeModel(Model, Protocol):
     ) -> Generation: ...
 
 
+@runtime_checkable
+class SchemaConstrainedModel(GenerativeModel, Protocol):
+    """A GenerativeModel that can keep its replies inside a JSON Schema (a request's
+    `response_format`): `with_schema` returns a view of the same model that does."""
+
+    def with_schema(self, schema: dict[str, Any]) -> GenerativeModel: ...
+
+
 # A function given as "package.module:function" (imported on first call) or as the function.
 Ref = str | Callable[..., Any]
 
@@ -244,5 +252,6 @@ __all__ = [
     "Prediction",
     "ProgressFn",
     "Ref",
+    "SchemaConstrainedModel",
     "resolve",
 ]

@@ -71,7 +71,7 @@ class MicroBatcher:
                 batch = self._take(queue)
                 texts = [text for waiting in batch for text in waiting.texts]
                 try:
-                    results = await run_in_threadpool(_predict, served, texts)
+                    results = await run_in_threadpool(served.predict, texts)
                     if len(results) != len(texts):
                         raise RuntimeError(
                             f"model returned {len(results)} predictions for {len(texts)} texts"
@@ -100,8 +100,3 @@ class MicroBatcher:
     def close(self) -> None:
         for task in list(self._drainers.values()):
             task.cancel()
-
-
-def _predict(served: ServedModel, texts: list[str]) -> list[Any]:
-    with served.lock:
-        return served.model.predict(texts)

@@ -21,7 +21,7 @@ from typing import Any
 
 from narrowtune import api, runs
 from narrowtune.errors import NarrowtuneError
-from narrowtune.kinds.base import GenerativeModel, Model
+from narrowtune.kinds.base import GenerativeModel, Model, Prediction
 from narrowtune.task import load_task
 
 log = logging.getLogger("narrowtune.serve")
@@ -54,6 +54,11 @@ class ServedModel:
     @property
     def multi_label(self) -> bool:
         return bool(getattr(getattr(self.model, "config", None), "multi_label", False))
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """The model's predictions, one call at a time (see `lock`)."""
+        with self.lock:
+            return self.model.predict(texts)
 
     @property
     def generative(self) -> bool:

@@ -1,0 +1,214 @@
+"""OpenAI chat completions, minus the HTTP: a request checked and made into one call of a
+generative model (`ChatCall`), and its Generation made into what is stored (`Reply`) and what is
+sent back, whole or as Server-Sent Events (`Completion`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException
+
+from narrowtune.kinds.base import Generation, GenerativeModel, SchemaConstrainedModel
+from narrowtune.serve.models import ServedModel
+from narrowtune.serve.records import scrub_nul
+from narrowtune.serve.schemas import ChatRequest, response_schema
+
+# OpenAI request fields narrowtune cannot honour: refused (400) rather than silently ignored.
+UNSUPPORTED = ("tools", "functions", "tool_choice", "logprobs", "top_logprobs")
+# OpenAI's own limit on stop sequences.
+MAX_STOPS = 4
+
+
+@dataclass(frozen=True)
+class ChatCall:
+    """One `chat()` call of a served generative model, with everything it needs."""
+
+    served: ServedModel
+    model: GenerativeModel
+    messages: list[dict[str, str]]
+    max_new_tokens: int | None
+    temperature: float
+    stop: list[str] | None
+    # The JSON Schema of `response_format`; set only when `model` can keep to one.
+    schema: dict[str, Any] | None = None
+
+    def run(self) -> Generation:
+        """Generate the reply (blocking: call it in a worker thread)."""
+        with self.served.lock:  # the schema view shares the model's weights and caches
+            model = self.model
+            if self.schema is not None:
+                assert isinstance(model, SchemaConstrainedModel)  # checked by chat_call
+                model = model.with_schema(self.schema)
+            return model.chat(
+                self.messages,
+                max_new_tokens=self.max_new_tokens,
+                temperature=self.temperature,
+                stop=self.stop,
+            )
+
+
+def chat_call(body: ChatRequest, served: ServedModel, *, max_text_chars: int) -> ChatCall:
+    """The call `body` asks `served` for; 400 for what the model or narrowtune cannot do, 413
+    for a conversation over `max_text_chars` characters."""
+    model = served.model
+    if not isinstance(model, GenerativeModel):
+        raise HTTPException(
+            status_code=400,
+            detail=f"model '{served.name}' is a {served.kind} model; /v1/chat/completions "
+            "serves generative models (kind generate): use POST /v1/predict for it",
+        )
+    if body.n not in (None, 1):
+        raise HTTPException(status_code=400, detail="only n=1 is supported")
+    for unsupported in UNSUPPORTED:
+        value = (body.model_extra or {}).get(unsupported)
+        if value not in (None, False, [], "none"):
+            raise HTTPException(
+                status_code=400, detail=f"'{unsupported}' is not supported by narrowtune"
+            )
+    try:
+        schema = response_schema(body.response_format)
+    except ValueError as error:
+        raise HTTPException(status_code=400, detail=str(error)) from error
+    if schema is not None and not isinstance(model, SchemaConstrainedModel):
+        raise HTTPException(
+            status_code=400, detail=f"model '{served.name}' does not support response_format"
+        )
+    messages = [{"role": m.role, "content": m.text()} for m in body.messages]
+    chars = sum(len(m["content"]) for m in messages)
+    if chars > max_text_chars:
+        raise HTTPException(
+            status_code=413,
+            detail=f"messages hold {chars} characters, over the limit of {max_text_chars}",
+        )
+    stops = body.stops()
+    if stops is not None and len(stops) > MAX_STOPS:
+        raise HTTPException(status_code=400, detail="'stop' takes at most 4 sequences")
+    return ChatCall(
+        served=served,
+        model=model,
+        messages=messages,
+        max_new_tokens=body.max_completion_tokens or body.max_tokens,
+        temperature=body.temperature or 0.0,
+        stop=stops,
+        schema=schema,
+    )
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A Generation made safe to store (NULs scrubbed), with OpenAI's token usage."""
+
+    text: str
+    valid: bool
+    problems: list[str]
+    finish_reason: str
+    usage: dict[str, int]
+
+    @classmethod
+    def of(cls, generation: Generation) -> Reply:
+        prompt, completion = int(generation.prompt_tokens), int(generation.completion_tokens)
+        return cls(
+            text=scrub_nul(generation.text),
+            valid=bool(generation.valid),
+            problems=[scrub_nul(p) for p in generation.problems],
+            finish_reason=generation.finish_reason,
+            usage={
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The reply stored like a prediction (the conversation is its text): an invalid reply
+        abstains, which puts it in the review queue."""
+        return {
+            "label": "",
+            "confidence": 1.0 if self.valid else 0.0,
+            "abstain": not self.valid,
+            "scores": {},
+            "output": self.text,
+            "valid": self.valid,
+            "missing": [],
+            "problems": self.problems,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+            "endpoint": "chat.completions",
+        }
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One answered chat completion, in OpenAI's response shapes."""
+
+    reply: Reply
+    served: ServedModel
+    request_id: str
+    created: int
+
+    @classmethod
+    def of(cls, reply: Reply, served: ServedModel, request_id: str) -> Completion:
+        return cls(reply=reply, served=served, request_id=request_id, created=int(time.time()))
+
+    @property
+    def id(self) -> str:
+        return f"chatcmpl-{self.request_id}"
+
+    def extra(self) -> dict[str, Any]:
+        """narrowtune's own fields: which request and run, and the contract's verdict."""
+        return {
+            "request_id": self.request_id,
+            "run_id": self.served.run_id,
+            "valid": self.reply.valid,
+            "problems": self.reply.problems,
+        }
+
+    def body(self) -> dict[str, Any]:
+        """The `chat.completion` object."""
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.served.name,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": self.reply.text, "refusal": None},
+                    "finish_reason": self.reply.finish_reason,
+                    "logprobs": None,
+                }
+            ],
+            "usage": self.reply.usage,
+            "system_fingerprint": self.served.run_id,
+            "narrowtune": self.extra(),
+        }
+
+    def chunks(self, *, include_usage: bool) -> Iterator[str]:
+        """OpenAI's `chat.completion.chunk` events, then `[DONE]`. The reply was generated
+        whole first, so it arrives as one content chunk (then the finish chunk)."""
+        yield self._event(self._choice({"role": "assistant", "content": ""}))
+        if self.reply.text:
+            yield self._event(self._choice({"content": self.reply.text}))
+        yield self._event(self._choice({}, self.reply.finish_reason), narrowtune=self.extra())
+        if include_usage:
+            yield self._event([], usage=self.reply.usage)
+        yield "data: [DONE]\n\n"
+
+    def _event(self, choices: list[dict[str, Any]], **more: Any) -> str:
+        chunk = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.served.name,
+            "choices": choices,
+            **more,
+        }
+        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+    @staticmethod
+    def _choice(delta: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
+        return [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]

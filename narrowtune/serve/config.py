@@ -1,0 +1,43 @@
+"""What `narrowtune serve --workers N` hands each worker process: the options of `create_app`,
+as JSON in $NARROWTUNE_SERVE_CONFIG, which every worker inherits."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+CONFIG_ENV = "NARROWTUNE_SERVE_CONFIG"
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """The options every worker builds its app from (see `create_app`)."""
+
+    targets: list[str] = field(default_factory=list)  # resolved to absolute paths
+    db: str = ""  # the store's URL, shared by every worker
+    run: str | None = None
+    backend: str = "torch"
+    max_batch: int = 256
+    max_text_chars: int = 10_000
+    reload_interval: float = 0.0
+    # A file POST /v1/admin/reload rewrites so that every worker reloads.
+    reload_signal: str | None = None
+    batch_wait_ms: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: str) -> WorkerConfig:
+        config = json.loads(raw)
+        return cls(
+            targets=[str(t) for t in config["targets"]],
+            db=str(config["db"]),
+            run=config.get("run"),
+            backend=config.get("backend", "torch"),
+            max_batch=int(config.get("max_batch", 256)),
+            max_text_chars=int(config.get("max_text_chars", 10_000)),
+            reload_interval=float(config.get("reload_interval", 0.0)),
+            reload_signal=config.get("reload_signal") or None,
+            batch_wait_ms=float(config.get("batch_wait_ms", 0.0)),
+        )

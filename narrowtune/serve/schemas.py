@@ -1,0 +1,172 @@
+"""The request and response bodies of the HTTP API (pydantic), which are also its OpenAPI schema.
+
+Requests refuse NUL characters at the door: the store cannot keep them (PostgreSQL refuses them
+in text), so a 422 naming the field beats a 500 from the database later.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Path as PathParam
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+# The most tokens one chat completion may ask for (the generate kind's own ceiling).
+MAX_COMPLETION_TOKENS = 4096
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(
+            "contains a NUL character (\\x00), which the store cannot keep (PostgreSQL refuses "
+            "it in text); remove it"
+        )
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+NonEmptyText = Annotated[str, Field(min_length=1), AfterValidator(_no_nul)]
+ModelName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+# Store ids are signed 64-bit integers; a bigger path id overflowed the driver (500), now 422.
+ItemId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+
+
+class PredictRequest(BaseModel):
+    """One text or a batch, for one model; unknown fields are refused so a typo never passes
+    silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: ModelName | None = Field(
+        default=None, description="The served model's name (its task); default: the first one."
+    )
+    text: NonEmptyText | None = None
+    texts: list[NonEmptyText] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PredictRequest:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("give exactly one of 'text' (a string) or 'texts' (a list)")
+        return self
+
+    def all_texts(self) -> list[str]:
+        return [self.text] if self.text is not None else list(self.texts or [])
+
+
+class PredictionOut(BaseModel):
+    """A classify prediction has the first four fields only; extract and generate predictions
+    add their structured `output` and its checks."""
+
+    label: str | list[str]
+    confidence: float
+    abstain: bool
+    scores: dict[str, float]
+    output: Any = None
+    valid: bool | None = None
+    missing: list[str] | None = None
+    problems: list[str] | None = None
+
+
+class PredictResponse(BaseModel):
+    request_id: str
+    model: str = Field(description="The run id that answered.")
+    task: str = Field(description="The served model's name (its task).")
+    kind: str
+    predictions: list[PredictionOut]
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reviewer: NonEmptyText
+    action: Literal["accept", "correct", "escalate"]
+    label: Text | list[Text] | None = None
+
+    @model_validator(mode="after")
+    def _label_when_correcting(self) -> DecisionRequest:
+        if self.action == "correct" and not self.label:
+            raise ValueError("'correct' needs 'label': the right label for the item")
+        return self
+
+    def labels(self) -> list[str]:
+        """The corrected label(s) as a list (empty when none was given)."""
+        return [self.label] if isinstance(self.label, str) else list(self.label or [])
+
+
+class ReloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: ModelName | None = Field(default=None, description="Only this model (default: all).")
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["text"]
+    text: Text
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")  # name, tool_call_id...: accepted, not used
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: Text | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text for part in self.content)
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's chat-completions request. Fields narrowtune does not implement (top_p, seed,
+    user, ...) are accepted and ignored; `n` > 1, tools and logprobs are refused (400)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: ModelName | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_COMPLETION_TOKENS)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_COMPLETION_TOKENS)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    stop: Text | list[Text] | None = None
+    stream: bool | None = False
+    stream_options: dict[str, Any] | None = None
+    n: int | None = None
+    response_format: dict[str, Any] | None = Field(
+        default=None,
+        description="{'type': 'json_schema', 'json_schema': {'name', 'schema'}} or "
+        "{'type': 'json_object'}: the reply is generated inside the schema's grammar "
+        "(generate models).",
+    )
+
+    def stops(self) -> list[str] | None:
+        if self.stop is None:
+            return None
+        stops = [self.stop] if isinstance(self.stop, str) else list(self.stop)
+        return [s for s in stops if s] or None
+
+
+def response_schema(value: Any) -> dict[str, Any] | None:
+    """The JSON Schema an OpenAI `response_format` asks for (None for plain text); ValueError
+    naming the problem for a malformed one."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in (
+        "text",
+        "json_object",
+        "json_schema",
+    ):
+        raise ValueError(
+            "response_format must be {'type': 'text'}, {'type': 'json_object'} or "
+            "{'type': 'json_schema', 'json_schema': {'name': ..., 'schema': {...}}}"
+        )
+    if value["type"] == "text":
+        return None
+    if value["type"] == "json_object":
+        return {"type": "object"}
+    spec = value.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    if not isinstance(schema, dict):
+        raise ValueError("response_format.json_schema.schema must be a JSON Schema object")
+    return schema
