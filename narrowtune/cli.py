@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,6 +18,10 @@ from typer.core import TyperGroup
 
 from narrowtune.backends import Backend
 from narrowtune.errors import NarrowtuneError
+from narrowtune.progress import LogProgress, ProgressFn
+
+# Seconds between two progress lines of one stage when output is a log, not a terminal.
+LOG_PROGRESS_SECONDS = 10.0
 
 
 class Commands(TyperGroup):
@@ -68,8 +72,12 @@ BackendOption = Annotated[
 
 
 @contextmanager
-def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
-    """A ProgressFn drawing one rich bar per stage, with elapsed time and ETA."""
+def progress_bars() -> Iterator[ProgressFn]:
+    """A ProgressFn drawing one rich bar per stage, with elapsed time and ETA; when stderr is
+    not a terminal (CI, nohup, a log file), a plain line per stage at most every 10 s."""
+    if not console.is_terminal:
+        yield LogProgress(sys.stderr, interval=LOG_PROGRESS_SECONDS)
+        return
     bars = Progress(
         TextColumn("[bold]{task.description:<10}"),
         BarColumn(),
