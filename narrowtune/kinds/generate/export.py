@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from narrowtune.atomic import replacing
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.generate.base import GEMMA_LICENCE, gguf_file, is_bundled
 from narrowtune.kinds.generate.template import END, OLLAMA_TEMPLATE, START
@@ -66,38 +67,40 @@ def write_gguf(model: GenerateModel, path: Path) -> Path:
     if missing:
         raise NarrowtuneError(f"GGUF export: {missing[0]} is not a tensor of the base GGUF")
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    writer = gguf.GGUFWriter(tmp, arch=arch, endianess=reader.endianess)
-    for field in reader.fields.values():
-        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
-            continue  # written by GGUFWriter itself
-        kind = field.types[0]
-        sub = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
-        writer.add_key_value(field.name, field.contents(), kind, sub_type=sub)
-    writer.add_key_value("narrowtune.adapter_merged", True, gguf.GGUFValueType.BOOL)
-    for tensor in reader.tensors:
-        if tensor.name in replaced:
-            value = replaced[tensor.name]
-            writer.add_tensor_info(
-                tensor.name, value.shape, value.dtype, value.nbytes, gguf.GGMLQuantizationType.F32
-            )
-        else:
-            writer.add_tensor_info(
-                tensor.name,
-                tensor.data.shape,
-                tensor.data.dtype,
-                tensor.data.nbytes,
-                tensor.tensor_type,
-            )
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for tensor in reader.tensors:
-        data = replaced.get(tensor.name, tensor.data)
-        writer.write_tensor_data(data, tensor_endianess=reader.endianess)
-    writer.close()
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        writer = gguf.GGUFWriter(tmp, arch=arch, endianess=reader.endianess)
+        for field in reader.fields.values():
+            if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
+                continue  # written by GGUFWriter itself
+            kind = field.types[0]
+            sub = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+            writer.add_key_value(field.name, field.contents(), kind, sub_type=sub)
+        writer.add_key_value("narrowtune.adapter_merged", True, gguf.GGUFValueType.BOOL)
+        for tensor in reader.tensors:
+            if tensor.name in replaced:
+                value = replaced[tensor.name]
+                writer.add_tensor_info(
+                    tensor.name,
+                    value.shape,
+                    value.dtype,
+                    value.nbytes,
+                    gguf.GGMLQuantizationType.F32,
+                )
+            else:
+                writer.add_tensor_info(
+                    tensor.name,
+                    tensor.data.shape,
+                    tensor.data.dtype,
+                    tensor.data.nbytes,
+                    tensor.tensor_type,
+                )
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        for tensor in reader.tensors:
+            data = replaced.get(tensor.name, tensor.data)
+            writer.write_tensor_data(data, tensor_endianess=reader.endianess)
+        writer.close()
     return path
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from narrowtune.atomic import replacing
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.base import Generation, Prediction
 from narrowtune.kinds.generate.base import (
@@ -688,9 +689,8 @@ def load_gguf(directory: Path, config: GenerateConfig, contract: Contract) -> Ge
                 "only; convert `narrowtune export` merged/ with llama.cpp's "
                 f"convert_hf_to_gguf.py and save it as {gguf}"
             )
-        partial = gguf.with_name(f".{GGUF_FILE}.partial")
-        write_gguf(load(directory), partial)
-        partial.replace(gguf)
+        with replacing(gguf) as partial:
+            write_gguf(load(directory), partial)
     runner = GgufGenerator(gguf, n_ctx=GGUF_CONTEXT, system=config.system)
     return GenerateModel(None, None, config, contract, runner=runner)
 
