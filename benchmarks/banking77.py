@@ -95,7 +95,7 @@ def run_once(task_path: Path, splits: Splits, overrides: list[str]) -> dict[str,
     run_dir = api.train(task, splits=splits, evaluate_after=False)
     train_seconds = time.perf_counter() - start
     model = api.load(run_dir)
-    evaluation = evaluate_model(task, model, splits, train_seconds=train_seconds)
+    evaluation = evaluate_model(task, model, splits, train_seconds=train_seconds).to_dict()
     result = flat_result(evaluation, train_seconds)
     result["mode"] = json.loads((run_dir / "run.json").read_text())["model"]["mode"]
     return result

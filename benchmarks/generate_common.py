@@ -133,7 +133,7 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
     if args.save_model:
         model.save(args.save_model)
         print(f"model saved to {args.save_model}", flush=True)
-    evaluation = kind.evaluate(  # type: ignore[attr-defined]
+    evaluation = kind.evaluate(
         task,
         model,
         splits,
@@ -141,7 +141,7 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
         latency=True,
         train_seconds=train_seconds,
         progress=progress,
-    )
+    ).to_dict()
     result = flatten(evaluation, model, train_seconds)
     result.update(provenance())
     RESULTS.mkdir(parents=True, exist_ok=True)
