@@ -138,7 +138,7 @@ def _raises(what: str, call: Callable[[], object]) -> None:
         call()
     except NarrowtuneError:
         return
-    except Exception as exc:  # noqa: BLE001 - the point is to name what was raised instead
+    except Exception as exc:
         raise AssertionError(f"{what}: raised {type(exc).__name__}, not NarrowtuneError") from exc
     raise AssertionError(f"{what}: no error")
 
