@@ -26,9 +26,9 @@ import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -57,6 +57,12 @@ from narrowtune.errors import NarrowtuneError
 ENV_VAR = "NARROWTUNE_DB"
 DEFAULT_URL = "sqlite:///narrowtune.db"
 KEY_PREFIX = "nt_"
+# What a key may do: `predict` (predictions and chat completions), `review` (read the review
+# queue, with its raw customer text, and decide items), `admin` (reload models, read the
+# protected operational routes).
+SCOPES = ("predict", "review", "admin")
+# How long a review-page session lasts after sign-in.
+SESSION_HOURS = 12
 ACTIONS = ("accept", "correct", "escalate")
 Action = Literal["accept", "correct", "escalate"]
 # An escalated item waits for someone else's accept/correct; accepted and corrected are final.
@@ -141,6 +147,35 @@ def label_text(label: Any) -> str:
     return label if isinstance(label, str) else "|".join(str(x) for x in label)
 
 
+class KeyInfo(NamedTuple):
+    """Who an active key belongs to (its name) and what it may do."""
+
+    name: str
+    scopes: frozenset[str]
+
+
+class SessionInfo(NamedTuple):
+    """A signed-in review page: the key's name (the reviewer) and the session's CSRF token."""
+
+    name: str
+    csrf: str
+
+
+def check_scopes(scopes: Sequence[str]) -> list[str]:
+    """`scopes` deduplicated in SCOPES order; NarrowtuneError naming an unknown one."""
+    chosen = [s.strip() for s in scopes if s.strip()]
+    unknown = [s for s in chosen if s not in SCOPES]
+    if unknown or not chosen:
+        problem = f"unknown key scope {', '.join(map(repr, unknown))}" if unknown else "no scope"
+        raise NarrowtuneError(f"{problem}; choose from {', '.join(SCOPES)}")
+    return [s for s in SCOPES if s in chosen]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -154,6 +189,22 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Comma-separated, from SCOPES.
+    scopes: Mapped[str] = mapped_column(String(100), default="predict")
+
+
+class ReviewSession(Base):
+    """A signed-in review page: the browser holds a random token; only its hash is stored."""
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class PredictionRow(Base):
@@ -257,6 +308,19 @@ def migrate(engine: Engine) -> None:
         _migrate(connection)
 
 
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (it holds customer text and key
+    hashes); SQLite gives its -wal and -shm files the same mode. An existing file is left as
+    it is."""
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise NarrowtuneError(f"cannot create the store at {path}: {error.strerror}") from error
+    os.close(descriptor)
+
+
 def _sqlite_engine(url: str) -> Engine:
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(
@@ -293,6 +357,7 @@ class Store:
                     raise NarrowtuneError(
                         f"cannot open the store at {database}: folder {parent} does not exist"
                     )
+                _create_private(Path(database))
             self.engine = _sqlite_engine(self.url)
         else:
             try:
@@ -326,12 +391,16 @@ class Store:
 
     # -- API keys ---------------------------------------------------------------------------
 
-    def create_key(self, name: str) -> str:
-        """Create a key named `name` and return it in clear: the only time it is ever shown."""
+    def create_key(self, name: str, scopes: Sequence[str] = ("predict",)) -> str:
+        """Create a key named `name` allowed `scopes` (from SCOPES; by default only
+        `predict`) and return it in clear: the only time it is ever shown."""
         name = name.strip()
         if not name:
             raise NarrowtuneError("a key needs a name (who or what will use it)")
+        if len(name) > 200:
+            raise NarrowtuneError(f"a key name has at most 200 characters, not {len(name)}")
         refuse_nul("key name", name)
+        chosen = check_scopes(scopes)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with self._transaction() as session:
             active = session.scalar(
@@ -342,8 +411,80 @@ class Store:
                     f"an active key named '{name}' already exists; revoke it first or pick "
                     "another name"
                 )
-            session.add(ApiKey(name=name, key_hash=hash_text(key)))
+            session.add(ApiKey(name=name, key_hash=hash_text(key), scopes=",".join(chosen)))
         return key
+
+    def key_info(self, key: str) -> KeyInfo | None:
+        """The name and scopes of `key` when it is an active key, else None (see check_key)."""
+        if not key:
+            return None
+        digest = hash_text(key)
+        with self._sessions() as session:
+            row = session.execute(
+                select(ApiKey.name, ApiKey.key_hash, ApiKey.scopes).where(
+                    ApiKey.key_hash == digest, ApiKey.revoked.is_(None)
+                )
+            ).first()
+        if row is None or not hmac.compare_digest(row.key_hash, digest):
+            return None
+        return KeyInfo(row.name, frozenset(s for s in row.scopes.split(",") if s))
+
+    # -- review-page sessions ----------------------------------------------------------------
+
+    def start_session(self, key: str, *, hours: float = SESSION_HOURS) -> tuple[str, KeyInfo]:
+        """Sign a browser in with `key` (which needs the `review` scope): a new session's token
+        (shown once, stored hashed) and the key's info. NarrowtuneError when the key is not an
+        active key with that scope."""
+        info = self.key_info(key)
+        if info is None or "review" not in info.scopes:
+            raise NarrowtuneError("not an active API key with the 'review' scope")
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with self._transaction() as session:
+            key_id = session.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_text(key)))
+            session.add(
+                ReviewSession(
+                    token_hash=hash_text(token),
+                    csrf=secrets.token_urlsafe(24),
+                    key_id=key_id,
+                    created=now,
+                    expires=now + timedelta(hours=hours),
+                )
+            )
+        return token, info
+
+    def session_info(self, token: str) -> SessionInfo | None:
+        """The live session of `token` (not ended, not expired, its key still active and still
+        allowed to review), else None."""
+        if not token:
+            return None
+        with self._sessions() as session:
+            row = session.execute(
+                select(ReviewSession.csrf, ReviewSession.expires, ApiKey.name, ApiKey.scopes)
+                .join(ApiKey, ApiKey.id == ReviewSession.key_id)
+                .where(
+                    ReviewSession.token_hash == hash_text(token),
+                    ReviewSession.ended.is_(None),
+                    ApiKey.revoked.is_(None),
+                )
+            ).first()
+        if row is None or _aware(row.expires) <= _now():
+            return None
+        scopes = frozenset(s for s in row.scopes.split(",") if s)
+        if "review" not in scopes:
+            return None
+        return SessionInfo(row.name, row.csrf)
+
+    def end_session(self, token: str) -> None:
+        """Sign the session of `token` out (nothing happens for an unknown token)."""
+        if not token:
+            return
+        with self._transaction() as session:
+            session.execute(
+                update(ReviewSession)
+                .where(ReviewSession.token_hash == hash_text(token), ReviewSession.ended.is_(None))
+                .values(ended=_now())
+            )
 
     def check_key(self, key: str) -> bool:
         """True when `key` is an active key.
@@ -361,11 +502,17 @@ class Store:
         return stored is not None and hmac.compare_digest(stored, digest)
 
     def list_keys(self) -> list[dict[str, Any]]:
-        """Every key's name and dates (never the key or its hash), oldest first."""
+        """Every key's name, scopes and dates (never the key or its hash), oldest first."""
         with self._sessions() as session:
             rows = session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
         return [
-            {"name": r.name, "created": _iso(r.created), "revoked": _iso(r.revoked)} for r in rows
+            {
+                "name": r.name,
+                "scopes": [x for x in r.scopes.split(",") if x],
+                "created": _iso(r.created),
+                "revoked": _iso(r.revoked),
+            }
+            for r in rows
         ]
 
     def revoke_key(self, name: str) -> None:

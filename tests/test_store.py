@@ -269,3 +269,49 @@ def test_ids_beyond_the_column_are_simply_absent(store: Store, item_id: int) -> 
         store.decide(item_id, "ana", "accept")
     expected = (ids[-1], None) if item_id > 0 else (None, ids[0])
     assert store.adjacent_reviews(item_id) == expected
+
+
+def test_keys_carry_scopes_and_unknown_scopes_are_refused(store: Store) -> None:
+    reader = store.create_key("reader")
+    both = store.create_key("both", scopes=("review", "predict", "review"))
+    assert store.key_info(reader) == ("reader", frozenset({"predict"}))
+    assert store.key_info(both) == ("both", frozenset({"predict", "review"}))
+    assert store.key_info("nt_not-a-key") is None
+    with pytest.raises(NarrowtuneError, match="unknown key scope 'root'"):
+        store.create_key("x", scopes=("predict", "root"))
+    with pytest.raises(NarrowtuneError, match="no scope"):
+        store.create_key("x", scopes=())
+    with pytest.raises(NarrowtuneError, match="name"):
+        store.create_key("n" * 201)
+    listed = {k["name"]: k["scopes"] for k in store.list_keys()}
+    assert listed == {"reader": ["predict"], "both": ["predict", "review"]}
+
+
+def test_review_sessions_start_only_with_the_review_scope_and_end(store: Store) -> None:
+    reviewer = store.create_key("ana", scopes=("review",))
+    with pytest.raises(NarrowtuneError, match="'review' scope"):
+        store.start_session(store.create_key("bot"))
+    token, info = store.start_session(reviewer)
+    assert info.name == "ana" and reviewer not in token
+    session = store.session_info(token)
+    assert session is not None and session.name == "ana" and len(session.csrf) >= 32
+    assert store.session_info(token + "x") is None and store.session_info("") is None
+    other, _ = store.start_session(reviewer)
+    store.end_session(token)
+    assert store.session_info(token) is None
+    assert store.session_info(other) is not None  # only the one session ended
+    store.revoke_key("ana")
+    assert store.session_info(other) is None  # a revoked key's sessions are dead
+
+
+def test_sessions_expire(store: Store) -> None:
+    reviewer = store.create_key("ana", scopes=("review",))
+    token, _ = store.start_session(reviewer, hours=-1)
+    assert store.session_info(token) is None
+
+
+def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "private.db"
+    with Store(path) as opened:
+        opened.create_key("x")
+    assert path.stat().st_mode & 0o777 == 0o600

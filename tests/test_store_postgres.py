@@ -41,7 +41,7 @@ from test_store import (
 
 from narrowtune.errors import NarrowtuneError
 from narrowtune.migrations import alembic_config
-from narrowtune.store import Base, ReviewConflict, Store, resolve_url
+from narrowtune.store import SCOPES, Base, ReviewConflict, Store, resolve_url
 
 # Collected here too, so each runs against PostgreSQL through this module's `store` fixture.
 REUSED = (
@@ -233,6 +233,8 @@ def test_a_database_made_before_migrations_is_stamped_not_recreated(any_url: str
     with Store(any_url) as store:
         assert current_revision(store) == head_revision()
         assert [k["name"] for k in store.list_keys()] == ["old"]
+        # Keys from before scopes existed keep every right they had.
+        assert store.list_keys()[0]["scopes"] == list(SCOPES)
         record_three(store)
     with Store(any_url) as store:
         assert current_revision(store) == head_revision()
@@ -256,7 +258,7 @@ def test_upgrading_from_0001_keeps_rows_and_adds_task_and_kind(any_url: str) -> 
         )
     engine.dispose()
     with Store(any_url) as store:
-        assert current_revision(store) == head_revision() == "0002"
+        assert current_revision(store) == head_revision() == "0003"
         (old,) = store.predictions()
         assert (old["model"], old["task"], old["kind"], old["text"]) == (
             "run-old",
@@ -360,7 +362,7 @@ def test_the_server_on_postgres(pg_url: str, tiny_run: Path) -> None:
     from narrowtune.serve import create_app
 
     with Store(pg_url) as store:
-        headers = {"Authorization": f"Bearer {store.create_key('pg')}"}
+        headers = {"Authorization": f"Bearer {store.create_key('pg', scopes=SCOPES)}"}
         app = create_app(tiny_run, store=store)
         with TestClient(app) as http:
             ok = http.post(
