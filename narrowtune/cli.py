@@ -339,19 +339,34 @@ def keys_create(
     name: Annotated[str, typer.Argument(help="A name for the key (who or what uses it).")],
     task_file: OptionalTask = None,
     db: DbOption = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            help="What the key may do, repeatable: predict (predictions, chat, model list), "
+            "review (the review queue, API and pages), admin (reloads; /metrics and the docs "
+            "under --protect-ops). Default: predict.",
+        ),
+    ] = None,
 ) -> None:
     """Create a key; it is printed once and stored only as a hash."""
     with _store(task_file, db) as store:
-        out.print(store.create_key(name), markup=False, highlight=False)
+        key = store.create_key(name, scopes=tuple(scope or ("predict",)))
+        out.print(key, markup=False, highlight=False)
 
 
 @keys_app.command("list")
 def keys_list(task_file: OptionalTask = None, db: DbOption = None) -> None:
-    """List key names and dates (never the keys)."""
+    """List key names, scopes and dates (never the keys)."""
     with _store(task_file, db) as store:
-        table = Table("name", "created", "revoked")
+        table = Table("name", "scopes", "created", "revoked")
         for key in store.list_keys():
-            table.add_row(key["name"], str(key["created"]), str(key.get("revoked") or ""))
+            table.add_row(
+                key["name"],
+                " ".join(key.get("scopes") or ()),
+                str(key["created"]),
+                str(key.get("revoked") or ""),
+            )
         out.print(table)
 
 
@@ -425,11 +440,26 @@ def serve(
             "at most this many ms for company (0: off).",
         ),
     ] = 0.0,
+    trusted_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-host",
+            help="A Host name requests may address (repeatable; others get 400). Default: "
+            "the loopback names when --host is a loopback address, else any.",
+        ),
+    ] = None,
+    protect_ops: Annotated[
+        bool,
+        typer.Option(
+            "--protect-ops", help="/metrics and the API docs need a key with the admin scope."
+        ),
+    ] = False,
 ) -> None:
     """Serve models over HTTP: /v1/predict, /v1/chat/completions (generative models),
     /v1/models, /v1/admin/reload, the review queue (/review), /metrics and /healthz.
 
-    Every /v1 route needs `Authorization: Bearer <key>` (`narrowtune keys create`).
+    Every /v1 route needs `Authorization: Bearer <key>` for a key with the route's scope
+    (`narrowtune keys create NAME --scope predict|review|admin`); see SECURITY.md.
     """
     from narrowtune import runs
     from narrowtune.serve.launch import prepare
@@ -447,13 +477,23 @@ def serve(
         max_batch=max_batch,
         reload_interval=reload_interval,
         batch_wait_ms=batch_wait_ms,
+        trusted_hosts=trusted_host or _default_hosts(host),
+        protect_ops=protect_ops,
     )
     console.print(
         f"serving {', '.join(server.names)} on http://{host}:{port} ({workers} worker"
         f"{'s' if workers > 1 else ''}); review queue at http://{host}:{port}/review "
-        "(create a key with `narrowtune keys create NAME task.yaml`)"
+        "(create a key with `narrowtune keys create NAME task.yaml --scope review`)"
     )
     server.run(host=host, port=port)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _default_hosts(host: str) -> list[str]:
+    """A server on a loopback address answers only for loopback names (no DNS rebinding)."""
+    return list(LOOPBACK_HOSTS) if host in LOOPBACK_HOSTS else []
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from narrowtune import api, runs
 from narrowtune.cli import app
+from narrowtune.store import Store
 from narrowtune.task import load_task
 
 runner = CliRunner()
@@ -238,6 +239,17 @@ def test_keys_and_feedback_commands(tmp_path: Path) -> None:
     assert key.startswith("nt_") and key.encode() not in (tmp_path / "nt.db").read_bytes()
     listed = runner.invoke(app, ["keys", "list", "--db", db])
     assert "helpdesk" in listed.output and key not in listed.output
+    scoped = runner.invoke(
+        app, ["keys", "create", "ana", "--scope", "review", "--scope", "predict", "--db", db]
+    )
+    assert scoped.exit_code == 0, scoped.output
+    with Store(db) as store:
+        assert store.key_info(key) == ("helpdesk", frozenset({"predict"}))  # the default
+        assert store.key_info(scoped.stdout.strip()) == ("ana", frozenset({"predict", "review"}))
+    listed = runner.invoke(app, ["keys", "list", "--db", db], env={"COLUMNS": "200"})
+    assert "predict review" in listed.output
+    bad = runner.invoke(app, ["keys", "create", "root", "--scope", "root", "--db", db])
+    assert bad.exit_code == 2 and "unknown key scope 'root'" in bad.output
     assert runner.invoke(app, ["keys", "revoke", "helpdesk", "--db", db]).exit_code == 0
     again = runner.invoke(app, ["keys", "revoke", "helpdesk", "--db", db])
     assert again.exit_code == 2 and "helpdesk" in again.output

@@ -21,7 +21,7 @@ from narrowtune.kinds import (
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PLUGIN = '''
+PLUGIN = """
 from narrowtune.kinds import Kind
 
 KIND = Kind(
@@ -32,7 +32,7 @@ KIND = Kind(
     loader="echo_kind.model:load",
     evaluator="echo_kind.model:evaluate",
 )
-'''
+"""
 
 
 def test_builtin_kinds_are_there_with_what_they_declare() -> None:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from narrowtune.serve import create_app
-from narrowtune.store import Store
+from narrowtune.store import SCOPES, Store
 
 MAX_EXAMPLES = 100
 
@@ -30,7 +30,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def key(store: Store) -> str:
-    return store.create_key("fuzz")
+    return store.create_key("fuzz", scopes=SCOPES)
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +99,8 @@ def test_out_of_range_review_ids_are_422_not_500(app: Any, key: str, item_id: in
             json={"reviewer": "fuzz", "action": "accept"},
             headers={"Authorization": f"Bearer {key}"},
         )
-        http.cookies.set("nt_key", key)
-        http.cookies.set("nt_reviewer", "fuzz")
+        signed = http.post("/login", data={"key": key}, follow_redirects=False)
+        assert signed.status_code == 303, signed.text
         page_answer = http.post(
             f"/review/{item_id}", data={"action": "accept"}, headers={"Origin": "http://testserver"}
         )

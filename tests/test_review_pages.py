@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from live_server import live_server
 from narrowtune import runs
 from narrowtune.serve import create_app
 from narrowtune.serve.pages import PAGE_SIZE, add_review_pages
-from narrowtune.store import Store
+from narrowtune.store import SCOPES, Store
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "review-pages"
 CHROMIUM_ARGS = [
@@ -68,7 +69,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def key(store: Store) -> str:
-    return store.create_key("reviewers")
+    return store.create_key("reviewers", scopes=SCOPES)
 
 
 @pytest.fixture(scope="module")
@@ -93,17 +94,24 @@ def queued(store: Store, text: str) -> dict:
 
 
 @contextmanager
-def signed_in_client(server: str, key: str, reviewer: str) -> Iterator[httpx.Client]:
+def signed_in_client(server: str, key: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server, timeout=60) as http:
-        response = http.post("/login", data={"key": key, "reviewer": reviewer, "next": "/review"})
+        response = http.post("/login", data={"key": key, "next": "/review"})
         assert response.status_code == 303 and response.headers["location"] == "/review"
         yield http
+
+
+def csrf(http: httpx.Client | TestClient) -> str:
+    """The session's CSRF token, read from a page's forms as a browser would submit it."""
+    found = re.search(r'name="csrf" value="([^"]+)"', http.get("/review").text)
+    assert found, "no CSRF field in the signed-in page"
+    return found.group(1)
 
 
 # -- without a browser ------------------------------------------------------------------------
 
 
-def test_pages_without_the_cookie_redirect_to_login(server: str, store: Store) -> None:
+def test_pages_without_the_cookie_redirect_to_login(server: str, store: Store, key: str) -> None:
     item = store.open_reviews(1)[0]
     with httpx.Client(base_url=server, timeout=60) as http:
         for method, path in (
@@ -117,39 +125,102 @@ def test_pages_without_the_cookie_redirect_to_login(server: str, store: Store) -
             location = response.headers["location"]
             assert location.startswith("/login?next=")
             assert unquote(location.split("=", 1)[1]) == path
-        # A stale or forged cookie is no better than none.
-        http.cookies.set("nt_key", "nt_forged")
-        http.cookies.set("nt_reviewer", "mallory")
-        assert http.get("/review").status_code == 303
+        # A stale or forged cookie is no better than none, nor is the API key as a cookie.
+        for forged in ("forged-session-token", key):
+            http.cookies.set("nt_session", forged)
+            assert http.get("/review").status_code == 303
+            posted = http.post(f"/review/{item['id']}", data={"action": "accept"})
+            assert posted.status_code == 303
         login = http.get("/login?next=/review")
         assert login.status_code == 200 and 'name="key"' in login.text
     assert queued(store, item["text"])["status"] == "open"  # the POST decided nothing
 
 
-def test_login_refuses_a_wrong_key_and_sets_a_strict_cookie(server: str, key: str) -> None:
+def test_login_refuses_a_wrong_key_and_sets_a_strict_cookie(
+    server: str, key: str, store: Store
+) -> None:
+    predict_only = store.create_key("predict-only")
     with httpx.Client(base_url=server, timeout=60) as http:
-        wrong = http.post("/login", data={"key": "nt_wrong", "reviewer": "ana"})
-        assert wrong.status_code == 401 and "not valid" in wrong.text
+        wrong = http.post("/login", data={"key": "nt_wrong"})
+        assert wrong.status_code == 401 and "cannot review" in wrong.text
         assert "nt_wrong" not in wrong.text and "set-cookie" not in wrong.headers
-        nameless = http.post("/login", data={"key": key, "reviewer": "  "})
-        assert nameless.status_code == 401 and key not in nameless.text
-        offsite = http.post(
-            "/login", data={"key": key, "reviewer": "ana", "next": "https://evil.example/"}
-        )
+        unscoped = http.post("/login", data={"key": predict_only})
+        assert unscoped.status_code == 401 and "review&#39; scope" in unscoped.text
+        assert predict_only not in unscoped.text and "set-cookie" not in unscoped.headers
+        other_site = http.post("/login", data={"key": key}, headers={"Origin": "https://evil.test"})
+        assert other_site.status_code == 401 and "set-cookie" not in other_site.headers
+        offsite = http.post("/login", data={"key": key, "next": "https://evil.example/"})
         assert offsite.status_code == 303 and offsite.headers["location"] == "/review"
-        cookies = offsite.headers.get_list("set-cookie")
-        key_cookie = next(c for c in cookies if c.startswith("nt_key="))
-        assert "httponly" in key_cookie.lower() and "samesite=strict" in key_cookie.lower()
+        (cookie,) = offsite.headers.get_list("set-cookie")
+        assert cookie.startswith("nt_session=") and key not in cookie
+        assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+        assert "max-age=" in cookie.lower()
+        token = http.cookies["nt_session"]
         page = http.get("/review")
         assert page.status_code == 200 and "Review queue" in page.text
+        assert '<b id="reviewer">reviewers</b>' in page.text  # the key's name
         assert "script-src 'nonce-" in page.headers["content-security-policy"]
+        # Signing out needs the session's CSRF token (a forged post cannot sign anyone out) ...
         assert http.post("/logout").status_code == 303
+        assert http.get("/review").status_code == 200
+        assert http.post("/logout", data={"csrf": csrf(http)}).status_code == 303
+        assert http.get("/review").status_code == 303
+    # ... and ends the session in the store: the old token is dead even if a copy survives.
+    assert store.session_info(token) is None
+    with httpx.Client(base_url=server, timeout=60, cookies={"nt_session": token}) as http:
         assert http.get("/review").status_code == 303
 
 
-def test_html_in_the_input_and_the_name_is_escaped(server: str, key: str, store: Store) -> None:
+def test_decisions_need_the_csrf_token_and_are_recorded_under_the_key(
+    tmp_path: Path,
+) -> None:
+    with Store(tmp_path / "csrf.db") as store:
+        key = store.create_key("Kim", scopes=("review",))
+        prediction = {"label": "refund", "confidence": 0.4, "abstain": True, "scores": {}}
+        store.record([prediction], texts=["refund me"], model="m", request_id="r", latency_ms=1)
+        (item,) = store.open_reviews()
+        app = FastAPI()
+        add_review_pages(app, store, ["refund", "login"])
+        with TestClient(app) as http:
+            assert http.post("/login", data={"key": key}).status_code == 200
+            bodies = [
+                b"action=accept",
+                b"action=accept&csrf=guess",
+                b"action=accept&csrf=%ED%A0%80",
+            ]
+            for body in bodies:  # none, a guess, an encoded lone surrogate
+                refused = http.post(
+                    f"/review/{item['id']}",
+                    content=body,
+                    headers={"content-type": "application/x-www-form-urlencoded"},
+                )
+                assert refused.status_code == 403 and "stale" in refused.text
+            token = csrf(http)
+            cross = http.post(
+                f"/review/{item['id']}",
+                data={"action": "accept", "csrf": token, "reviewer": "Mallory"},
+                headers={"Origin": "https://evil.test"},
+            )
+            assert cross.status_code == 403
+            assert store.open_reviews()[0]["status"] == "open"
+            done = http.post(
+                f"/review/{item['id']}",
+                data={"action": "accept", "csrf": token, "reviewer": "Mallory"},
+                follow_redirects=False,
+            )
+            assert done.status_code == 303, done.text
+        (row,) = store.export_feedback()
+        assert row["reviewer"] == "Kim"  # a name in the form is ignored
+        # Taking the review scope away (revoking the key) signs its browsers out.
+        store.revoke_key("Kim")
+        with TestClient(app) as http:
+            http.post("/login", data={"key": key})
+            assert http.get("/review", follow_redirects=False).status_code == 303
+
+
+def test_html_in_the_input_and_the_name_is_escaped(server: str, store: Store) -> None:
     item = queued(store, INJECTION)
-    with signed_in_client(server, key, "<b>eve</b>") as http:
+    with signed_in_client(server, store.create_key("<b>eve</b>", scopes=("review",))) as http:
         for path in ("/review", f"/review/{item['id']}"):
             html = http.get(path).text
             assert "<script>alert" not in html and "<img src=x" not in html
@@ -161,12 +232,17 @@ def test_bad_filter_and_unknown_label_are_refused_with_a_message(
     server: str, key: str, store: Store
 ) -> None:
     item = queued(store, TEXTS[0])
-    with signed_in_client(server, key, "ana") as http:
+    with signed_in_client(server, key) as http:
         bad = http.get("/review", params={"max_confidence": "lots"})
         assert bad.status_code == 422 and "from 0 to 1" in bad.text
-        pizza = http.post(f"/review/{item['id']}", data={"action": "correct", "label": "pizza"})
+        token = csrf(http)
+        pizza = http.post(
+            f"/review/{item['id']}", data={"action": "correct", "label": "pizza", "csrf": token}
+        )
         assert pizza.status_code == 422 and "not one of the model" in pizza.text
-        empty = http.post(f"/review/{item['id']}", data={"action": "correct", "label": ""})
+        empty = http.post(
+            f"/review/{item['id']}", data={"action": "correct", "label": "", "csrf": token}
+        )
         assert empty.status_code == 422 and "Choose the correct label" in empty.text
         forged = http.get("/review", params={"done": 1, "did": "deleted, call 555-0100"})
         assert forged.status_code == 200 and "555-0100" not in forged.text
@@ -178,7 +254,7 @@ def test_bad_filter_and_unknown_label_are_refused_with_a_message(
 def test_multi_label_correction_stores_every_chosen_label(tmp_path: Path) -> None:
     """The pages alone on a bare app (no model): a multi-label item corrected to two labels."""
     with Store(tmp_path / "multi.db") as store:
-        key = store.create_key("multi")
+        key = store.create_key("Zoë", scopes=("review",))
         prediction = {
             "label": ["refund"],
             "confidence": 0.4,
@@ -191,18 +267,19 @@ def test_multi_label_correction_stores_every_chosen_label(tmp_path: Path) -> Non
         app = FastAPI()
         add_review_pages(app, store, ["refund", "shipping", "login"], multi_label=True)
         with TestClient(app) as http:
-            http.post("/login", data={"key": key, "reviewer": "Zoë"})
+            http.post("/login", data={"key": key})
             (item,) = store.open_reviews()
             page = http.get(f"/review/{item['id']}")
             assert page.status_code == 200 and "multiple" in page.text
+            token = csrf(http)
             response = http.post(
                 f"/review/{item['id']}",
-                data={"action": "correct", "label": ["refund", "login"]},
+                data={"action": "correct", "label": ["refund", "login"], "csrf": token},
                 follow_redirects=False,
             )
             assert response.status_code == 303
             assert response.headers["location"] == f"/review?done={item['id']}&did=corrected"
-            again = http.post(f"/review/{item['id']}", data={"action": "accept"})
+            again = http.post(f"/review/{item['id']}", data={"action": "accept", "csrf": token})
             assert again.status_code == 404 and "not in the queue" in again.text
         (row,) = store.export_feedback()
         assert row["label"] == ["refund", "login"] and row["reviewer"] == "Zoë"
@@ -211,7 +288,7 @@ def test_multi_label_correction_stores_every_chosen_label(tmp_path: Path) -> Non
 def test_the_queue_is_filtered_and_paged_by_the_store(tmp_path: Path) -> None:
     """More items than a page: counted, paged and linked through store queries."""
     with Store(tmp_path / "paged.db") as store:
-        key = store.create_key("pager")
+        key = store.create_key("pager", scopes=SCOPES)
         total = PAGE_SIZE + 5
         for i in range(total):
             label = "refund" if i % 2 else "login"
@@ -222,7 +299,7 @@ def test_the_queue_is_filtered_and_paged_by_the_store(tmp_path: Path) -> None:
         app = FastAPI()
         add_review_pages(app, store, ["refund", "shipping", "login"])
         with TestClient(app) as http:
-            http.post("/login", data={"key": key, "reviewer": "pat"})
+            http.post("/login", data={"key": key})
             first = http.get("/review")
             assert (
                 f'<span id="count">{total}</span> items waiting; showing {PAGE_SIZE}' in first.text
@@ -257,7 +334,7 @@ def test_generated_and_extracted_items_show_their_output(tmp_path: Path, tiny_ru
     from test_serve_chat import HELLO, TinyChatModel
 
     with Store(tmp_path / "mixed.db") as store:
-        key = store.create_key("mixed")
+        key = store.create_key("mixed", scopes=SCOPES)
         headers = {"Authorization": f"Bearer {key}"}
         app = create_app(tiny_run, store=store, models={"chat": TinyChatModel(max_chars=5)})
         with TestClient(app) as http:
@@ -269,7 +346,8 @@ def test_generated_and_extracted_items_show_their_output(tmp_path: Path, tiny_ru
             text = reply["choices"][0]["message"]["content"]
             assert reply["narrowtune"]["valid"] is False
             http.post("/v1/predict", json={"texts": ["xyzzy plugh", "qq"]}, headers=headers)
-            http.post("/login", data={"key": key, "reviewer": "lee"})
+            http.post("/login", data={"key": key})
+            token = csrf(http)
             listing = http.get("/review")
             assert 'id="f-model"' in listing.text and '<td class="model">chat</td>' in listing.text
             only_chat = http.get("/review", params={"model": "chat"})
@@ -280,12 +358,13 @@ def test_generated_and_extracted_items_show_their_output(tmp_path: Path, tiny_ru
             assert "over the limit of 5" in page.text and "<textarea" in page.text
             classify_item = store.open_reviews(model="tiny")[0]
             pizza = http.post(
-                f"/review/{classify_item['id']}", data={"action": "correct", "label": "pizza"}
+                f"/review/{classify_item['id']}",
+                data={"action": "correct", "label": "pizza", "csrf": token},
             )
             assert pizza.status_code == 422 and "not one of the model" in pizza.text
             fixed = http.post(
                 f"/review/{chat_item['id']}",
-                data={"action": "correct", "label": "your parcel is late"},
+                data={"action": "correct", "label": "your parcel is late", "csrf": token},
                 follow_redirects=False,
             )
             assert fixed.status_code == 303
@@ -334,8 +413,7 @@ def test_review_in_the_browser(browser: object, server: str, key: str, store: St
         page.goto(f"{server}/review?label=refund")
         assert "/login" in page.url
         shot(page, "01-login")
-        page.fill("input[name=key]", key)
-        page.fill("input[name=reviewer]", "Ana Reviewer")
+        page.fill("input[name=key]", store.create_key("Ana Reviewer", scopes=("review",)))
         page.click("button[type=submit]")
         page.wait_for_url(f"{server}/review?label=refund")
         assert page.inner_text("#reviewer") == "Ana Reviewer"

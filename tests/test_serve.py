@@ -16,7 +16,7 @@ from live_server import live_server
 
 from narrowtune.kinds.base import Prediction
 from narrowtune.serve import create_app
-from narrowtune.store import Store
+from narrowtune.store import SCOPES, Store
 
 MAX_BATCH = 8
 MAX_CHARS = 200
@@ -35,7 +35,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def key(store: Store) -> str:
-    return store.create_key("tests")
+    return store.create_key("tests", scopes=SCOPES)
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,7 @@ def test_review_round_trip_through_the_api(client: httpx.Client, store: Store) -
 def test_app_also_works_in_process_with_a_task_file(run_dir: Path, tmp_path: Path) -> None:
     """TestClient path (no socket), serving a task file's newest run."""
     with Store(tmp_path / "inproc.db") as store:
-        key = store.create_key("inproc")
+        key = store.create_key("inproc", scopes=SCOPES)
         app = create_app(run_dir.parent.parent.parent / "task.yaml", store=store)
         with TestClient(app) as http:
             assert http.get("/healthz").json()["model"] == run_dir.name
@@ -266,7 +266,7 @@ class OrderExtractor:
 def two_models(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     """A classifier and an extractor in one live server: (url, headers, store)."""
     with Store(tmp_path_factory.mktemp("db") / "two.db") as two_store:
-        headers = {"Authorization": f"Bearer {two_store.create_key('two')}"}
+        headers = {"Authorization": f"Bearer {two_store.create_key('two', scopes=SCOPES)}"}
         app = create_app(run_dir, store=two_store, models={"orders": OrderExtractor()})
         with live_server(app) as url:
             yield url, headers, two_store
@@ -362,7 +362,7 @@ def test_micro_batching_groups_concurrent_requests(run_dir: Path, tmp_path: Path
     texts = [f"{t} {i}" for i, t in enumerate(["refund my order", "where is parcel", "log in"] * 4)]
     expected = {t: p for t, p in zip(texts, api.load(run_dir).predict(texts))}
     with Store(tmp_path / "batch.db") as batch_store:
-        headers = {"Authorization": f"Bearer {batch_store.create_key('batch')}"}
+        headers = {"Authorization": f"Bearer {batch_store.create_key('batch', scopes=SCOPES)}"}
         app = create_app(run_dir, store=batch_store, batch_wait_ms=200)
         with live_server(app) as url:
             start = threading.Barrier(len(texts))

@@ -22,7 +22,7 @@ from live_server import live_server
 
 from narrowtune import api, runs
 from narrowtune.serve import create_app
-from narrowtune.store import Store
+from narrowtune.store import SCOPES, Store
 from narrowtune.task import load_task
 
 
@@ -61,7 +61,7 @@ def current_run(url: str) -> str:
 
 
 def test_reload_under_load_drops_nothing_and_switches_runs(task_copy: Path, store: Store) -> None:
-    key = store.create_key("reload")
+    key = store.create_key("reload", scopes=SCOPES)
     headers = {"Authorization": f"Bearer {key}"}
     (first_run,) = runs.list_runs(load_task(task_copy).runs_path)
     app = create_app(task_copy, store=store)
@@ -123,7 +123,7 @@ def test_reload_under_load_drops_nothing_and_switches_runs(task_copy: Path, stor
 def test_polling_swaps_in_a_newer_run_and_survives_a_broken_one(
     task_copy: Path, store: Store
 ) -> None:
-    key = store.create_key("poll")
+    key = store.create_key("poll", scopes=SCOPES)
     headers = {"Authorization": f"Bearer {key}"}
     (first_run,) = runs.list_runs(load_task(task_copy).runs_path)
     app = create_app(task_copy, store=store, reload_interval=0.2)
@@ -154,7 +154,7 @@ def test_polling_swaps_in_a_newer_run_and_survives_a_broken_one(
 
 
 def test_run_directories_and_pinned_runs_are_never_replaced(task_copy: Path, store: Store) -> None:
-    key = store.create_key("pinned")
+    key = store.create_key("pinned", scopes=SCOPES)
     headers = {"Authorization": f"Bearer {key}"}
     (first_run,) = runs.list_runs(load_task(task_copy).runs_path)
     publish_copy(first_run)
@@ -177,7 +177,7 @@ def test_run_directories_and_pinned_runs_are_never_replaced(task_copy: Path, sto
 
 def test_admin_reload_of_one_model_by_name(task_copy: Path, tiny_run: Path, store: Store) -> None:
     """Two tasks served; reloading one by name leaves the other as it is."""
-    key = store.create_key("two")
+    key = store.create_key("two", scopes=SCOPES)
     headers = {"Authorization": f"Bearer {key}"}
     other = task_copy.parent.parent / "other"
     shutil.copytree(task_copy.parent, other)

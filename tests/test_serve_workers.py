@@ -22,7 +22,7 @@ import pytest
 from test_serve_reload import publish_copy
 
 from narrowtune import runs
-from narrowtune.store import Store
+from narrowtune.store import SCOPES, Store
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def served(tiny_run: Path, tmp_path: Path) -> Iterator[tuple[str, str, Path, Pat
     shutil.copytree(tiny_run.parent.parent.parent, folder)
     db = tmp_path / "workers.db"
     with Store(db) as store:
-        key = store.create_key("workers")
+        key = store.create_key("workers", scopes=SCOPES)
     port = free_port()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from narrowtune.errors import NarrowtuneError
 from narrowtune.evaluate import Column, SystemResult, build_evaluation
 from narrowtune.kinds import Kind, Prediction, registered
+from narrowtune.store import SCOPES
 
 # ---------------------------------------------------------------- the toy kind (~50 lines)
 
@@ -178,7 +179,7 @@ def test_the_toy_kind_goes_through_train_eval_predict_and_serve(toy: Kind, tmp_p
     assert labels == ["shipping", "refund"]
 
     store = Store(str(tmp_path / "serve.db"))
-    key = store.create_key("tester")
+    key = store.create_key("tester", scopes=SCOPES)
     with live_server(create_app(task, store=store)) as url:
         answer = httpx.post(
             f"{url}/v1/predict",

@@ -10,11 +10,12 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from narrowtune.serve.auth import AUTHORIZED
+from narrowtune.serve.auth import ADMIN
+from narrowtune.serve.routing import OffLoopRoute
 from narrowtune.serve.schemas import ReloadRequest
 from narrowtune.serve.state import AppState
 
-router = APIRouter()
+router = APIRouter(route_class=OffLoopRoute)
 
 
 @router.get("/healthz")
@@ -40,7 +41,7 @@ def prometheus_metrics(state: AppState) -> PlainTextResponse:
     )
 
 
-@router.post("/v1/admin/reload", dependencies=AUTHORIZED)
+@router.post("/v1/admin/reload", dependencies=ADMIN)
 async def admin_reload(state: AppState, body: ReloadRequest | None = None) -> JSONResponse:
     """Load the newest run of every model served from a task file (or of `model`) now.
 

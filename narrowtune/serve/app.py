@@ -23,9 +23,11 @@ from fastapi import FastAPI
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.base import Model
 from narrowtune.serve import admin, openai_compat, predict, review
+from narrowtune.serve.auth import KeyCache
 from narrowtune.serve.batching import MicroBatcher
 from narrowtune.serve.config import CONFIG_ENV, WorkerConfig
-from narrowtune.serve.errors import BodyLimit, add_error_handlers, max_body_bytes
+from narrowtune.serve.errors import add_error_handlers, max_body_bytes
+from narrowtune.serve.guard import Guard, GuardPolicy
 from narrowtune.serve.metrics import Metrics, RequestMetrics
 from narrowtune.serve.models import ModelRegistry, ServedModel, load_target, wrap_model
 from narrowtune.serve.pages import add_review_pages
@@ -48,6 +50,8 @@ def create_app(
     reload_interval: float = 0.0,
     reload_signal: Path | None = None,
     batch_wait_ms: float = 0.0,
+    trusted_hosts: Sequence[str] = (),
+    protect_ops: bool = False,
 ) -> FastAPI:
     """An app serving the models of `targets`, logging to `store`.
 
@@ -62,10 +66,15 @@ def create_app(
     worker processes, `reload_signal` is a file the admin route rewrites so that every worker
     reloads (each checks it every second). `batch_wait_ms` > 0 groups concurrent
     /v1/predict calls to one model into one model call, waiting at most that long for company.
-    Every route but /healthz and /metrics needs `Authorization: Bearer <key>`.
+
+    Every /v1 route needs `Authorization: Bearer <key>` for a key with the route's scope
+    (`narrowtune.serve.auth`); `protect_ops` puts /metrics and the API docs behind an admin key
+    too. `trusted_hosts`: the only Host names requests may use (empty: any). See
+    `narrowtune.serve.guard` for what is refused before a route runs.
     """
     served = load_models(targets, models, backend=backend, run=run)
     metrics = Metrics()
+    keys = KeyCache(store)
     state = ServeState(
         registry=ModelRegistry(served, backend=backend),
         store=store,
@@ -77,6 +86,7 @@ def create_app(
         if batch_wait_ms > 0
         else None,
         reload_signal=ReloadSignal(reload_signal) if reload_signal is not None else None,
+        keys=keys,
     )
     app = FastAPI(
         title="narrowtune",
@@ -85,9 +95,14 @@ def create_app(
         lifespan=_lifespan(state, reload_interval),
     )
     app.state.serve = state
-    # Refuse an oversized body before reading it; the last middleware added runs first, so
-    # the metrics count those 413s too.
-    app.add_middleware(BodyLimit, max_body=max_body_bytes(max_batch, max_text_chars))
+    # Host, key and body size are settled before any route runs or any body is read; the last
+    # middleware added runs first, so the metrics count the Guard's refusals too.
+    policy = GuardPolicy(
+        large_body=max_body_bytes(max_batch, max_text_chars),
+        trusted_hosts=frozenset(h.lower() for h in trusted_hosts),
+        protect_ops=protect_ops,
+    )
+    app.add_middleware(Guard, keys=keys, policy=policy, session_check=store.session_info)
     app.add_middleware(RequestMetrics, metrics=metrics)
     add_error_handlers(app)
     for router in (predict.router, openai_compat.router, admin.router, review.router):
@@ -149,7 +164,7 @@ def app_from_env() -> FastAPI:
 
     Reads the options `narrowtune serve` wrote to $NARROWTUNE_SERVE_CONFIG (a `WorkerConfig`
     as JSON: targets, db, run, backend, max_batch, max_text_chars, reload_interval,
-    reload_signal, batch_wait_ms).
+    reload_signal, batch_wait_ms, trusted_hosts, protect_ops).
     """
     raw = os.environ.get(CONFIG_ENV)
     if not raw:
@@ -168,4 +183,6 @@ def app_from_env() -> FastAPI:
         reload_interval=config.reload_interval,
         reload_signal=Path(config.reload_signal) if config.reload_signal else None,
         batch_wait_ms=config.batch_wait_ms,
+        trusted_hosts=config.trusted_hosts,
+        protect_ops=config.protect_ops,
     )

@@ -23,6 +23,8 @@ class WorkerConfig:
     # A file POST /v1/admin/reload rewrites so that every worker reloads.
     reload_signal: str | None = None
     batch_wait_ms: float = 0.0
+    trusted_hosts: list[str] = field(default_factory=list)
+    protect_ops: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -40,4 +42,6 @@ class WorkerConfig:
             reload_interval=float(config.get("reload_interval", 0.0)),
             reload_signal=config.get("reload_signal") or None,
             batch_wait_ms=float(config.get("batch_wait_ms", 0.0)),
+            trusted_hosts=[str(h) for h in config.get("trusted_hosts", [])],
+            protect_ops=bool(config.get("protect_ops", False)),
         )

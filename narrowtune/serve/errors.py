@@ -1,17 +1,15 @@
 """How the server answers errors: FastAPI's `{"detail": ...}` everywhere, plus OpenAI's
-`{"error": {...}}` on the OpenAI-compatible routes (OpenAI clients read only that), and a 413 for
-a body too large to be a legal request, refused before it is read."""
+`{"error": {...}}` on the OpenAI-compatible routes (OpenAI clients read only that). Validation
+errors are bounded: the first few problems, then a count, never the input itself."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Routes that answer errors in OpenAI's shape too ({"error": {...}}), for OpenAI clients.
 OPENAI_PATHS = ("/v1/chat/completions", "/v1/models")
@@ -41,23 +39,51 @@ async def http_error(request: Request, error: HTTPException) -> Response:
     )
 
 
-async def validation_error(request: Request, error: RequestValidationError) -> Response:
-    if not request.url.path.startswith(OPENAI_PATHS):
-        return await request_validation_exception_handler(request, error)
+# A validation error lists at most this many problems (then how many there were in all), and
+# never echoes the input: a 4 MB list of wrong items must not become a 200 MB answer, and an
+# input holding NaN or a lone surrogate must not break the answer's own JSON.
+MAX_PROBLEMS = 20
+MAX_LOC_CHARS = 100
+
+
+def _loc_part(part: Any) -> str | int:
+    if isinstance(part, int):
+        return part
+    text = str(part)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= MAX_LOC_CHARS else text[: MAX_LOC_CHARS - 1] + "…"
+
+
+def bounded_problems(error: RequestValidationError) -> tuple[list[dict[str, Any]], int]:
+    """The first MAX_PROBLEMS problems as {loc, msg, type} (no input, no context), and the
+    total count."""
     problems = error.errors()
-    first_problem = problems[0] if problems else {}
-    where = ".".join(str(x) for x in first_problem.get("loc", ())[1:]) or None
-    message = "; ".join(
-        f"{'.'.join(str(x) for x in p.get('loc', ())[1:]) or 'body'}: {p.get('msg')}"
-        for p in problems
-    )
-    return JSONResponse(
+    shown = [
         {
-            "error": openai_error(422, message, where),
-            "detail": json.loads(json.dumps(problems, default=str)),
-        },
-        status_code=422,
-    )
+            "loc": [_loc_part(x) for x in p.get("loc", ())],
+            "msg": str(p.get("msg", "")),
+            "type": str(p.get("type", "")),
+        }
+        for p in problems[:MAX_PROBLEMS]
+    ]
+    return shown, len(problems)
+
+
+async def validation_error(request: Request, error: RequestValidationError) -> Response:
+    shown, total = bounded_problems(error)
+    content: dict[str, Any] = {"detail": shown}
+    if total > len(shown):
+        content["more_problems"] = total - len(shown)
+    if request.url.path.startswith(OPENAI_PATHS):
+        first = shown[0] if shown else {"loc": []}
+        where = ".".join(str(x) for x in first["loc"][1:]) or None
+        message = "; ".join(
+            f"{'.'.join(str(x) for x in p['loc'][1:]) or 'body'}: {p['msg']}" for p in shown
+        )
+        if total > len(shown):
+            message += f"; and {total - len(shown)} more"
+        content["error"] = openai_error(422, message, where)
+    return JSONResponse(content, status_code=422)
 
 
 def add_error_handlers(app: FastAPI) -> None:
@@ -69,25 +95,3 @@ def max_body_bytes(max_batch: int, max_text_chars: int) -> int:
     """The largest legal request body: a full batch of the longest texts, JSON-escaped (a
     character is at most 6 bytes as `\\uXXXX`), plus room for the rest of the JSON."""
     return max_batch * (max_text_chars * 6 + 8) + 1024
-
-
-class BodyLimit:
-    """ASGI middleware: 413 for a request whose Content-Length is over `max_body`, before its
-    body is read (a chunked body is left to the routes' own limits)."""
-
-    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
-        self.app = app
-        self.max_body = max_body
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope)
-            length = request.headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body:
-                message = f"request body of {length} bytes is over the {self.max_body}-byte limit"
-                content: dict[str, Any] = {"detail": message}
-                if request.url.path.startswith(OPENAI_PATHS):
-                    content["error"] = openai_error(413, message)
-                await JSONResponse(content, status_code=413)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

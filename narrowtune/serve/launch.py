@@ -61,6 +61,8 @@ def prepare(
     max_batch: int = 256,
     reload_interval: float = 0.0,
     batch_wait_ms: float = 0.0,
+    trusted_hosts: Sequence[str] = (),
+    protect_ops: bool = False,
 ) -> Server:
     """The server for `targets` (see `create_app`), logging to `store`.
 
@@ -77,6 +79,8 @@ def prepare(
             backend=backend,
             reload_interval=reload_interval,
             batch_wait_ms=batch_wait_ms,
+            trusted_hosts=trusted_hosts,
+            protect_ops=protect_ops,
         )
         names = [m.name for m in app.state.serve.registry.all()]
         return Server(names=names, workers=1, app=app)
@@ -92,5 +96,7 @@ def prepare(
         max_batch=max_batch,
         reload_interval=reload_interval,
         batch_wait_ms=batch_wait_ms,
+        trusted_hosts=list(trusted_hosts),
+        protect_ops=protect_ops,
     )
     return Server(names=[str(t) for t in targets], workers=workers, app=None, config=config)

@@ -15,27 +15,28 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.serve.auth import AUTHORIZED
+from narrowtune.serve.auth import PREDICT
 from narrowtune.serve.chat import ChatCall, Completion, Reply, chat_call
 from narrowtune.serve.records import record_answers
+from narrowtune.serve.routing import OffLoopRoute
 from narrowtune.serve.schemas import ChatRequest
 from narrowtune.serve.state import AppState, ServeState
 
-router = APIRouter()
+router = APIRouter(route_class=OffLoopRoute)
 
 
-@router.get("/v1/models", dependencies=AUTHORIZED)
+@router.get("/v1/models", dependencies=PREDICT)
 def list_models(state: AppState) -> dict[str, Any]:
     """The served models, in OpenAI's list shape (with each one's kind and run id)."""
     return {"object": "list", "data": [m.describe() for m in state.registry.all()]}
 
 
-@router.get("/v1/models/{name}", dependencies=AUTHORIZED)
+@router.get("/v1/models/{name}", dependencies=PREDICT)
 def get_model(name: Annotated[str, PathParam(max_length=200)], state: AppState) -> dict[str, Any]:
     return state.pick(name).describe()
 
 
-@router.post("/v1/chat/completions", dependencies=AUTHORIZED, response_model=None)
+@router.post("/v1/chat/completions", dependencies=PREDICT, response_model=None)
 async def chat_completions(
     body: ChatRequest, response: Response, state: AppState
 ) -> Response | dict[str, Any]:

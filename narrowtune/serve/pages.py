@@ -1,22 +1,29 @@
 """The review queue in the browser: server-rendered pages over the store's review items.
 
-Pages: `/login` (API key + reviewer name -> cookie), `/review` (the queue, filtered by model,
-label and maximum confidence, in pages of PAGE_SIZE), `/review/{id}` (one item: input, model
-output, confidence, and the accept / correct / escalate forms, with keyboard shortcuts).
+Pages: `/login` (an API key with the `review` scope -> a session cookie), `/review` (the
+queue, filtered by model, label and maximum confidence, in pages of PAGE_SIZE), `/review/{id}`
+(one item: input, model output, confidence, and the accept / correct / escalate forms, with
+keyboard shortcuts).
 Filtering, counting, paging and the previous/next links are store queries, whatever the queue's
 size. No external assets: the CSS and the few lines of JavaScript are inline, allowed by a
 per-response CSP nonce and nothing else.
 
-The cookie holds the API key itself (HttpOnly, SameSite=Strict) and is checked with
-`store.check_key` on every request, so revoking a key logs its browser sessions out at once.
+Signing in starts a server-side session (`store.start_session`): the cookie holds only the
+session's random token (HttpOnly, SameSite=Strict, Secure over https, expiring after
+`SESSION_HOURS`), never the key. Every page checks it with `store.session_info`, so signing out
+(which ends the session in the store), revoking the key or taking its `review` scope away logs
+the browser out at once. Decisions are recorded under the key's name: a reviewer cannot claim to
+be someone else. Every form that changes something carries the session's CSRF token (checked in
+constant time) and, when the browser sends an Origin, it must be this server's.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 from typing import Annotated, Any, Protocol
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import jinja2
 from fastapi import FastAPI, Path, Query, Request
@@ -24,14 +31,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.store import ReviewConflict, ReviewNotFound, Store
+from narrowtune.store import SESSION_HOURS, ReviewConflict, ReviewNotFound, SessionInfo, Store
 
-KEY_COOKIE = "nt_key"
-REVIEWER_COOKIE = "nt_reviewer"
+SESSION_COOKIE = "nt_session"
 # Queue rows per page; the next page starts after the last id shown.
 PAGE_SIZE = 100
 MAX_BODY = 64 * 1024
-MAX_REVIEWER_CHARS = 200
 # Store ids are signed 64-bit; a bigger id overflowed the database driver (500), now 422.
 ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DONE_WORDS = {"accept": "accepted", "correct": "corrected", "escalate": "escalated"}
@@ -73,7 +78,8 @@ meter{width:10rem}label{display:block}
 </style></head><body>
 <header><a href="/review">narrowtune review</a>
 {% if reviewer %}<span class="who">Signed in as <b id="reviewer">{{ reviewer }}</b></span>
-<form method="post" action="/logout"><button>Sign out</button></form>{% endif %}
+<form method="post" action="/logout"><input type="hidden" name="csrf" value="{{ csrf }}">
+<button>Sign out</button></form>{% endif %}
 </header><main>
 {% if message %}<p class="msg" role="status">{{ message }}</p>{% endif %}
 {% if error %}<p class="err" role="alert">{{ error }}</p>{% endif %}
@@ -89,11 +95,10 @@ _LOGIN = """{% extends "base" %}{% block title %}Sign in{% endblock %}{% block b
 <input type="hidden" name="next" value="{{ next }}">
 <p><label>API key <input name="key" type="password" autocomplete="off" required autofocus
  size="50"></label></p>
-<p><label>Your name (recorded with every decision)
-<input name="reviewer" required maxlength="200" value="{{ name }}"></label></p>
 <button type="submit">Sign in</button>
 </form>
-<p class="muted">Create a key with <code>narrowtune keys create NAME</code>.</p>
+<p class="muted">Decisions are recorded under the key's name. Create a key that may review with
+<code>narrowtune keys create NAME --scope review</code>.</p>
 {% endblock %}"""
 
 _LIST = """{% extends "base" %}{% block title %}Queue{% endblock %}{% block body %}
@@ -322,7 +327,9 @@ def add_review_pages(
         request: Request, template: str, status_code: int = 200, **values: Any
     ) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
-        values.setdefault("reviewer", None)
+        session = values.pop("session", None)
+        values["reviewer"] = session.name if session is not None else None
+        values["csrf"] = session.csrf if session is not None else ""
         values.setdefault("message", None)
         values.setdefault("error", None)
         html = _ENV.get_template(template).render(nonce=nonce, **values)
@@ -336,12 +343,19 @@ def add_review_pages(
         response.headers["Referrer-Policy"] = "same-origin"
         return response
 
-    def signed_in(request: Request) -> str | None:
-        """The reviewer's name when the cookie holds an active key, else None."""
-        reviewer = unquote(request.cookies.get(REVIEWER_COOKIE, "")).strip()
-        if not reviewer or not store.check_key(request.cookies.get(KEY_COOKIE, "")):
+    def signed_in(request: Request) -> SessionInfo | None:
+        """The browser's live session (its reviewer and CSRF token), else None."""
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token or len(token) > 200 or not token.isascii():
             return None
-        return reviewer
+        return store.session_info(token)
+
+    def may_change(request: Request, session: SessionInfo, form: dict[str, list[str]]) -> bool:
+        """A post that changes something: same origin, and the session's CSRF token."""
+        sent = (form.get("csrf") or [""])[0]
+        return same_origin(request) and hmac.compare_digest(
+            sent.encode("utf-8", "replace"), session.csrf.encode()
+        )
 
     def to_login(request: Request) -> RedirectResponse:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -374,34 +388,43 @@ def add_review_pages(
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request, next: str = "/review") -> HTMLResponse:
-        return render(request, "login", next=_safe_next(next), name="")
+        return render(request, "login", next=_safe_next(next))
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await read_form(request)
         key = (form.get("key") or [""])[0].strip()
-        reviewer = (form.get("reviewer") or [""])[0].strip()
         target = _safe_next((form.get("next") or ["/review"])[0])
-        error = None
-        if not reviewer or len(reviewer) > MAX_REVIEWER_CHARS:
-            error = f"Give your name (1 to {MAX_REVIEWER_CHARS} characters)."
-        elif not same_origin(request) or not store.check_key(key):
-            error = "That API key is not valid (wrong, or revoked)."
-        if error:  # the key is never echoed back
-            return render(request, "login", 401, next=target, name=reviewer, error=error)
+        started = None
+        if same_origin(request) and key and len(key) <= 200 and key.isascii():
+            try:
+                started = store.start_session(key)
+            except NarrowtuneError:
+                started = None
+        if started is None:  # the key is never echoed back
+            error = "That API key cannot review (wrong, revoked, or without the 'review' scope)."
+            return render(request, "login", 401, next=target, error=error)
+        token, _ = started
         response = RedirectResponse(target, status_code=303)
-        secure = request.url.scheme == "https"
-        for name, value in ((KEY_COOKIE, key), (REVIEWER_COOKIE, quote(reviewer, safe=""))):
-            response.set_cookie(
-                name, value, httponly=True, samesite="strict", secure=secure, path="/"
-            )
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=int(SESSION_HOURS * 3600),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
         return response
 
     @app.post("/logout", include_in_schema=False)
-    def logout() -> Response:
+    async def logout(request: Request) -> Response:
+        session = signed_in(request)
+        form = await read_form(request)
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(KEY_COOKIE, path="/")
-        response.delete_cookie(REVIEWER_COOKIE, path="/")
+        if session is not None and may_change(request, session, form):
+            store.end_session(request.cookies.get(SESSION_COOKIE, ""))
+            response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
@@ -415,12 +438,12 @@ def add_review_pages(
         done: int | None = None,
         did: str = "",
     ) -> Response:
-        reviewer = signed_in(request)
-        if reviewer is None:
+        session = signed_in(request)
+        if session is None:
             return to_login(request)
         filters = _filters(label, max_confidence, bool(include_escalated), model)
         values: dict[str, Any] = {
-            "reviewer": reviewer,
+            "session": session,
             "labels": all_labels(),
             "label": label,
             "models": models.names(),
@@ -467,7 +490,7 @@ def add_review_pages(
 
     def item_page(
         request: Request,
-        reviewer: str,
+        session: SessionInfo,
         item_id: int,
         filters: dict[str, str],
         status_code: int = 200,
@@ -478,12 +501,13 @@ def add_review_pages(
         qs = _query(filters)
         if item is None or item["status"] not in ("open", "escalated"):
             return render(
-                request, "missing", 404, reviewer=reviewer, item_id=item_id, qs=qs, error=error
+                request, "missing", 404, session=session, item_id=item_id, qs=qs, error=error
             )
         prev_href, next_href = neighbours(item_id, filters)
         # The filters ride along (prefixed: `label` is the correction's field) so that after a
         # decision the reviewer lands on the next item of the same filtered queue.
-        hidden = Markup("").join(
+        hidden = Markup('<input type="hidden" name="csrf" value="{}">').format(session.csrf)
+        hidden += Markup("").join(
             Markup('<input type="hidden" name="f_{}" value="{}">').format(k, v)
             for k, v in filters.items()
         )
@@ -493,7 +517,7 @@ def add_review_pages(
             request,
             "item",
             status_code,
-            reviewer=reviewer,
+            session=session,
             item={
                 **item,
                 "label_text": _label_text(item["label"]),
@@ -521,19 +545,29 @@ def add_review_pages(
         done: int | None = None,
         did: str = "",
     ) -> Response:
-        reviewer = signed_in(request)
-        if reviewer is None:
+        session = signed_in(request)
+        if session is None:
             return to_login(request)
         filters = _filters(label, max_confidence, bool(include_escalated), model)
         message = _done_message(done, did)
-        return item_page(request, reviewer, item_id, filters, message=message)
+        return item_page(request, session, item_id, filters, message=message)
 
     @app.post("/review/{item_id}", include_in_schema=False)
     async def review_decide(request: Request, item_id: ItemId) -> Response:
-        reviewer = signed_in(request)
-        if reviewer is None or not same_origin(request):
-            return to_login(request)
+        session = signed_in(request)
         form = await read_form(request)
+        if session is None:
+            return to_login(request)
+        if not may_change(request, session, form):
+            return render(
+                request,
+                "missing",
+                403,
+                session=session,
+                item_id=item_id,
+                qs="",
+                error="This form is stale or came from another site: reload the item and retry.",
+            )
         action = (form.get("action") or [""])[0]
         chosen = [x for x in form.get("label", []) if x]
         filters = _filters(
@@ -555,13 +589,13 @@ def add_review_pages(
         else:
             label: Any = chosen if multi_label else (chosen[0] if chosen else None)
             try:
-                store.decide(item_id, reviewer, action, label if action == "correct" else None)
+                store.decide(item_id, session.name, action, label if action == "correct" else None)
             except ReviewNotFound as exc:
-                return item_page(request, reviewer, item_id, filters, 404, str(exc))
+                return item_page(request, session, item_id, filters, 404, str(exc))
             except ReviewConflict as exc:
-                return item_page(request, reviewer, item_id, filters, 409, str(exc))
+                return item_page(request, session, item_id, filters, 409, str(exc))
             except NarrowtuneError as exc:
-                return item_page(request, reviewer, item_id, filters, 422, str(exc))
+                return item_page(request, session, item_id, filters, 422, str(exc))
             _, next_href = neighbours(item_id, filters)
             word = DONE_WORDS[action]
             if next_href is None:
@@ -570,4 +604,4 @@ def add_review_pages(
                 sep = "&" if "?" in next_href else "?"
                 target = f"{next_href}{sep}{urlencode({'done': item_id, 'did': word})}"
             return RedirectResponse(target, status_code=303)
-        return item_page(request, reviewer, item_id, filters, 422, error)
+        return item_page(request, session, item_id, filters, 422, error)

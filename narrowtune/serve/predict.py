@@ -10,16 +10,17 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response
 from fastapi.concurrency import run_in_threadpool
 
-from narrowtune.serve.auth import AUTHORIZED
+from narrowtune.serve.auth import PREDICT
 from narrowtune.serve.models import ServedModel
 from narrowtune.serve.records import record_answers, scrub_nul
+from narrowtune.serve.routing import OffLoopRoute
 from narrowtune.serve.schemas import PredictionOut, PredictRequest, PredictResponse
 from narrowtune.serve.state import AppState, Limits, ServeState
 
-router = APIRouter()
+router = APIRouter(route_class=OffLoopRoute)
 
 
-@router.post("/v1/predict", dependencies=AUTHORIZED, response_model_exclude_none=True)
+@router.post("/v1/predict", dependencies=PREDICT, response_model_exclude_none=True)
 async def predict(body: PredictRequest, response: Response, state: AppState) -> PredictResponse:
     served = state.pick(body.model)  # held to the end: a reload meanwhile does not change it
     texts = body.all_texts()

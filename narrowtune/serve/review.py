@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.serve.auth import AUTHORIZED
+from narrowtune.serve.auth import REVIEW, require
+from narrowtune.serve.routing import OffLoopRoute
 from narrowtune.serve.schemas import DecisionRequest, ItemId, ModelName, Text
 from narrowtune.serve.state import AppState, ServeState
-from narrowtune.store import ReviewConflict, ReviewNotFound
+from narrowtune.store import KeyInfo, ReviewConflict, ReviewNotFound
 
-router = APIRouter()
+router = APIRouter(route_class=OffLoopRoute)
 
 
-@router.get("/v1/review", dependencies=AUTHORIZED)
+@router.get("/v1/review", dependencies=REVIEW)
 def review_queue(
     state: AppState,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -36,10 +37,17 @@ def review_queue(
     )
 
 
-@router.post("/v1/review/{item_id}", dependencies=AUTHORIZED)
-def review_decide(item_id: ItemId, body: DecisionRequest, state: AppState) -> dict[str, Any]:
+@router.post("/v1/review/{item_id}")
+def review_decide(
+    item_id: ItemId,
+    body: DecisionRequest,
+    state: AppState,
+    reviewer: Annotated[KeyInfo, Depends(require("review"))],
+) -> dict[str, Any]:
+    """Decide an open item. The decision is recorded under the API key's name: that is the
+    reviewer, whatever `reviewer` the body carries (kept for older clients, not trusted)."""
     check_labels(state, item_id, body)
-    return decide(state, item_id, body)
+    return decide(state, item_id, body, reviewer.name)
 
 
 def check_labels(state: ServeState, item_id: int, body: DecisionRequest) -> None:
@@ -59,11 +67,11 @@ def check_labels(state: ServeState, item_id: int, body: DecisionRequest) -> None
         )
 
 
-def decide(state: ServeState, item_id: int, body: DecisionRequest) -> dict[str, Any]:
+def decide(state: ServeState, item_id: int, body: DecisionRequest, reviewer: str) -> dict[str, Any]:
     """Record the decision; the store's refusals as 404 (no such item), 409 (decided
     already) or 422 (anything else the reviewer got wrong)."""
     try:
-        return state.store.decide(item_id, body.reviewer, body.action, body.label)
+        return state.store.decide(item_id, reviewer, body.action, body.label)
     except ReviewNotFound as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
     except ReviewConflict as error:

@@ -1,7 +1,9 @@
 """The request and response bodies of the HTTP API (pydantic), which are also its OpenAPI schema.
 
-Requests refuse NUL characters at the door: the store cannot keep them (PostgreSQL refuses them
-in text), so a 422 naming the field beats a 500 from the database later.
+Requests refuse NUL characters and lone surrogates at the door: the store cannot keep them
+(PostgreSQL refuses NUL in text; neither database can encode half a surrogate pair as UTF-8),
+so a 422 naming the field beats a 500 from the database later, or a reply generated and then
+lost. Lists are capped here too, so that a huge list fails on its length, not item by item.
 """
 
 from __future__ import annotations
@@ -15,17 +17,32 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 MAX_COMPLETION_TOKENS = 4096
 
 
+# Hard ceilings on list lengths in any request, whatever the server's own (lower) limits: a
+# list over them is refused on its length before its items are looked at.
+MAX_LIST = 10_000
+MAX_MESSAGES = 1_000
+
+
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError(
             "contains a NUL character (\\x00), which the store cannot keep (PostgreSQL refuses "
             "it in text); remove it"
         )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"contains a lone surrogate (U+{ord(value[error.start]):04X} at character "
+            f"{error.start}), which is not valid Unicode text; send UTF-8 text"
+        ) from None
     return value
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 NonEmptyText = Annotated[str, Field(min_length=1), AfterValidator(_no_nul)]
+LabelText = Annotated[str, Field(max_length=1000), AfterValidator(_no_nul)]
+ReviewerName = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
 ModelName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
 # Store ids are signed 64-bit integers; a bigger path id overflowed the driver (500), now 422.
 ItemId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
@@ -41,7 +58,7 @@ class PredictRequest(BaseModel):
         default=None, description="The served model's name (its task); default: the first one."
     )
     text: NonEmptyText | None = None
-    texts: list[NonEmptyText] | None = Field(default=None, min_length=1)
+    texts: list[NonEmptyText] | None = Field(default=None, min_length=1, max_length=MAX_LIST)
 
     @model_validator(mode="after")
     def _one_of(self) -> PredictRequest:
@@ -78,9 +95,12 @@ class PredictResponse(BaseModel):
 class DecisionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reviewer: NonEmptyText
+    reviewer: ReviewerName | None = Field(
+        default=None,
+        description="Ignored: a decision is recorded under the API key's name.",
+    )
     action: Literal["accept", "correct", "escalate"]
-    label: Text | list[Text] | None = None
+    label: LabelText | Annotated[list[LabelText], Field(max_length=MAX_LIST)] | None = None
 
     @model_validator(mode="after")
     def _label_when_correcting(self) -> DecisionRequest:
@@ -110,7 +130,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")  # name, tool_call_id...: accepted, not used
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Text | list[ContentPart] | None = None
+    content: Text | Annotated[list[ContentPart], Field(max_length=MAX_MESSAGES)] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -125,11 +145,11 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: ModelName | None = None
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_COMPLETION_TOKENS)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_COMPLETION_TOKENS)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    stop: Text | list[Text] | None = None
+    stop: Text | Annotated[list[Text], Field(max_length=16)] | None = None
     stream: bool | None = False
     stream_options: dict[str, Any] | None = None
     n: int | None = None

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from narrowtune.serve.auth import KeyCache
 from narrowtune.serve.batching import MicroBatcher
 from narrowtune.serve.metrics import Metrics
 from narrowtune.serve.models import ModelRegistry, ServedModel, UnknownModel
@@ -34,6 +35,7 @@ class ServeState:
     batcher: MicroBatcher | None = None
     # Rewritten by POST /v1/admin/reload so that the other worker processes reload too.
     reload_signal: ReloadSignal | None = None
+    keys: KeyCache | None = None
 
     def pick(self, name: str | None) -> ServedModel:
         """The served model named `name` (the first when None); 404 naming the served ones."""
