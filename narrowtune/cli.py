@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -60,6 +61,13 @@ def _backend(value: str) -> Backend:
         return Backend.parse(value)
     except NarrowtuneError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+class OnInvalid(StrEnum):
+    """What `serve` does with a chat reply that broke its contract."""
+
+    WITHHOLD = "withhold"
+    RETURN = "return"
 
 
 BackendOption = Annotated[
@@ -454,6 +462,14 @@ def serve(
             "--protect-ops", help="/metrics and the API docs need a key with the admin scope."
         ),
     ] = False,
+    on_invalid: Annotated[
+        OnInvalid,
+        typer.Option(
+            help="A chat reply that breaks its contract after retries: withhold it (content "
+            "null, finish_reason content_filter, reasons in narrowtune.problems) or return it "
+            "flagged narrowtune.valid false. Requests may choose with 'on_invalid'.",
+        ),
+    ] = OnInvalid.WITHHOLD,
 ) -> None:
     """Serve models over HTTP: /v1/predict, /v1/chat/completions (generative models),
     /v1/models, /v1/admin/reload, the review queue (/review), /metrics and /healthz.
@@ -479,6 +495,7 @@ def serve(
         batch_wait_ms=batch_wait_ms,
         trusted_hosts=trusted_host or _default_hosts(host),
         protect_ops=protect_ops,
+        on_invalid=on_invalid.value,
     )
     console.print(
         f"serving {', '.join(server.names)} on http://{host}:{port} ({workers} worker"

@@ -340,7 +340,7 @@ def test_generated_and_extracted_items_show_their_output(tmp_path: Path, tiny_ru
         with TestClient(app) as http:
             reply = http.post(
                 "/v1/chat/completions",
-                json={"model": "chat", "messages": HELLO, "max_tokens": 6},
+                json={"model": "chat", "messages": HELLO, "max_tokens": 6, "on_invalid": "return"},
                 headers=headers,
             ).json()
             text = reply["choices"][0]["message"]["content"]

@@ -239,17 +239,44 @@ def test_streaming_sends_openai_chunks(client: openai.OpenAI, chat_model: TinyCh
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 5
 
 
-def test_an_invalid_reply_is_answered_and_queued_for_review(
-    client: openai.OpenAI, store: Store
+def test_an_invalid_reply_is_withheld_and_queued_for_review(
+    client: openai.OpenAI, store: Store, chat_model: TinyChatModel
 ) -> None:
+    """By default a reply that broke its contract never reaches the OpenAI client's `content`:
+    finish_reason content_filter, the reasons beside it, the text in the review queue."""
+    expected = chat_model.chat(HELLO, max_new_tokens=40).text
+    assert len(expected) > MAX_CHARS
     completion = client.chat.completions.create(model="chat", messages=HELLO, max_tokens=40)
-    content = completion.choices[0].message.content
-    assert len(content) > MAX_CHARS
+    choice = completion.choices[0]
+    assert choice.message.content is None and choice.finish_reason == "content_filter"
+    assert "broke the model's contract" in (choice.message.refusal or "")
     extra = (completion.model_extra or {})["narrowtune"]
-    assert extra["valid"] is False and "over the limit" in extra["problems"][0]
-    queued = [i for i in store.open_reviews(1000, model="chat") if i["output"] == content]
+    assert extra["valid"] is False and extra["withheld"] is True
+    assert "over the limit" in extra["problems"][0]
+    queued = [i for i in store.open_reviews(1000, model="chat") if i["output"] == expected]
     assert len(queued) == 1 and queued[0]["valid"] is False
     assert queued[0]["request_id"] == extra["request_id"] and queued[0]["kind"] == "generate"
+    # Streamed, the same: no content chunk, the refusal and content_filter instead.
+    stream = client.chat.completions.create(
+        model="chat", messages=HELLO, max_tokens=40, stream=True
+    )
+    chunks = [c for c in stream if c.choices]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == ""
+    assert chunks[-1].choices[0].finish_reason == "content_filter"
+
+
+def test_on_invalid_return_hands_the_flagged_reply_over(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.create(
+        model="chat", messages=HELLO, max_tokens=40, extra_body={"on_invalid": "return"}
+    )
+    choice = completion.choices[0]
+    assert len(choice.message.content) > MAX_CHARS and choice.finish_reason == "length"
+    extra = (completion.model_extra or {})["narrowtune"]
+    assert extra["valid"] is False and extra["withheld"] is False
+    with pytest.raises(openai.UnprocessableEntityError):
+        client.chat.completions.create(
+            model="chat", messages=HELLO, extra_body={"on_invalid": "maybe"}
+        )
 
 
 def test_wrong_key_is_an_authentication_error(server: str) -> None:

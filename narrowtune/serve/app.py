@@ -52,6 +52,7 @@ def create_app(
     batch_wait_ms: float = 0.0,
     trusted_hosts: Sequence[str] = (),
     protect_ops: bool = False,
+    on_invalid: str = "withhold",
 ) -> FastAPI:
     """An app serving the models of `targets`, logging to `store`.
 
@@ -70,7 +71,8 @@ def create_app(
     Every /v1 route needs `Authorization: Bearer <key>` for a key with the route's scope
     (`narrowtune.serve.auth`); `protect_ops` puts /metrics and the API docs behind an admin key
     too. `trusted_hosts`: the only Host names requests may use (empty: any). See
-    `narrowtune.serve.guard` for what is refused before a route runs.
+    `narrowtune.serve.guard` for what is refused before a route runs. `on_invalid`: what a
+    chat reply that breaks its contract becomes by default, "withhold" or "return" (flagged).
     """
     served = load_models(targets, models, backend=backend, run=run)
     metrics = Metrics()
@@ -87,6 +89,7 @@ def create_app(
         else None,
         reload_signal=ReloadSignal(reload_signal) if reload_signal is not None else None,
         keys=keys,
+        on_invalid=on_invalid,
     )
     app = FastAPI(
         title="narrowtune",
@@ -164,7 +167,7 @@ def app_from_env() -> FastAPI:
 
     Reads the options `narrowtune serve` wrote to $NARROWTUNE_SERVE_CONFIG (a `WorkerConfig`
     as JSON: targets, db, run, backend, max_batch, max_text_chars, reload_interval,
-    reload_signal, batch_wait_ms, trusted_hosts, protect_ops).
+    reload_signal, batch_wait_ms, trusted_hosts, protect_ops, on_invalid).
     """
     raw = os.environ.get(CONFIG_ENV)
     if not raw:
@@ -185,4 +188,5 @@ def app_from_env() -> FastAPI:
         batch_wait_ms=config.batch_wait_ms,
         trusted_hosts=config.trusted_hosts,
         protect_ops=config.protect_ops,
+        on_invalid=config.on_invalid,
     )

@@ -35,6 +35,8 @@ class ChatCall:
     stop: list[str] | None
     # The JSON Schema of `response_format`; set only when `model` can keep to one.
     schema: dict[str, Any] | None = None
+    # What an invalid reply becomes: "withhold" (no content) or "return" (flagged).
+    on_invalid: str = "withhold"
 
     def run(self) -> Generation:
         """Generate the reply (blocking: call it in a worker thread)."""
@@ -51,9 +53,12 @@ class ChatCall:
             )
 
 
-def chat_call(body: ChatRequest, served: ServedModel, *, max_text_chars: int) -> ChatCall:
+def chat_call(
+    body: ChatRequest, served: ServedModel, *, max_text_chars: int, on_invalid: str = "withhold"
+) -> ChatCall:
     """The call `body` asks `served` for; 400 for what the model or narrowtune cannot do, 413
-    for a conversation over `max_text_chars` characters."""
+    for a conversation over `max_text_chars` characters. `on_invalid` is the server's default
+    for replies that break their contract (the request's own `on_invalid` wins)."""
     model = served.model
     if not isinstance(model, GenerativeModel):
         raise HTTPException(
@@ -95,6 +100,7 @@ def chat_call(body: ChatRequest, served: ServedModel, *, max_text_chars: int) ->
         temperature=body.temperature or 0.0,
         stop=stops,
         schema=schema,
+        on_invalid=body.on_invalid or on_invalid,
     )
 
 
@@ -149,10 +155,38 @@ class Completion:
     served: ServedModel
     request_id: str
     created: int
+    # The reply broke its contract and is not handed over (it waits in the review queue).
+    withheld: bool = False
 
     @classmethod
-    def of(cls, reply: Reply, served: ServedModel, request_id: str) -> Completion:
-        return cls(reply=reply, served=served, request_id=request_id, created=int(time.time()))
+    def of(
+        cls, reply: Reply, served: ServedModel, request_id: str, *, on_invalid: str = "withhold"
+    ) -> Completion:
+        return cls(
+            reply=reply,
+            served=served,
+            request_id=request_id,
+            created=int(time.time()),
+            withheld=not reply.valid and on_invalid == "withhold",
+        )
+
+    @property
+    def content(self) -> str | None:
+        return None if self.withheld else self.reply.text
+
+    @property
+    def finish_reason(self) -> str:
+        return "content_filter" if self.withheld else self.reply.finish_reason
+
+    @property
+    def refusal(self) -> str | None:
+        if not self.withheld:
+            return None
+        return (
+            "narrowtune withheld the reply: it broke the model's contract ("
+            + "; ".join(self.reply.problems[:3])
+            + "). It is in the review queue."
+        )
 
     @property
     def id(self) -> str:
@@ -165,6 +199,7 @@ class Completion:
             "run_id": self.served.run_id,
             "valid": self.reply.valid,
             "problems": self.reply.problems,
+            "withheld": self.withheld,
         }
 
     def body(self) -> dict[str, Any]:
@@ -177,8 +212,12 @@ class Completion:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": self.reply.text, "refusal": None},
-                    "finish_reason": self.reply.finish_reason,
+                    "message": {
+                        "role": "assistant",
+                        "content": self.content,
+                        "refusal": self.refusal,
+                    },
+                    "finish_reason": self.finish_reason,
                     "logprobs": None,
                 }
             ],
@@ -191,9 +230,11 @@ class Completion:
         """OpenAI's `chat.completion.chunk` events, then `[DONE]`. The reply was generated
         whole first, so it arrives as one content chunk (then the finish chunk)."""
         yield self._event(self._choice({"role": "assistant", "content": ""}))
-        if self.reply.text:
-            yield self._event(self._choice({"content": self.reply.text}))
-        yield self._event(self._choice({}, self.reply.finish_reason), narrowtune=self.extra())
+        if self.content:
+            yield self._event(self._choice({"content": self.content}))
+        if self.refusal:
+            yield self._event(self._choice({"refusal": self.refusal}))
+        yield self._event(self._choice({}, self.finish_reason), narrowtune=self.extra())
         if include_usage:
             yield self._event([], usage=self.reply.usage)
         yield "data: [DONE]\n\n"

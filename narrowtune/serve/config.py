@@ -25,6 +25,7 @@ class WorkerConfig:
     batch_wait_ms: float = 0.0
     trusted_hosts: list[str] = field(default_factory=list)
     protect_ops: bool = False
+    on_invalid: str = "withhold"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -44,4 +45,5 @@ class WorkerConfig:
             batch_wait_ms=float(config.get("batch_wait_ms", 0.0)),
             trusted_hosts=[str(h) for h in config.get("trusted_hosts", [])],
             protect_ops=bool(config.get("protect_ops", False)),
+            on_invalid=str(config.get("on_invalid", "withhold")),
         )

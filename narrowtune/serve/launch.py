@@ -63,6 +63,7 @@ def prepare(
     batch_wait_ms: float = 0.0,
     trusted_hosts: Sequence[str] = (),
     protect_ops: bool = False,
+    on_invalid: str = "withhold",
 ) -> Server:
     """The server for `targets` (see `create_app`), logging to `store`.
 
@@ -81,6 +82,7 @@ def prepare(
             batch_wait_ms=batch_wait_ms,
             trusted_hosts=trusted_hosts,
             protect_ops=protect_ops,
+            on_invalid=on_invalid,
         )
         names = [m.name for m in app.state.serve.registry.all()]
         return Server(names=names, workers=1, app=app)
@@ -98,5 +100,6 @@ def prepare(
         batch_wait_ms=batch_wait_ms,
         trusted_hosts=list(trusted_hosts),
         protect_ops=protect_ops,
+        on_invalid=on_invalid,
     )
     return Server(names=[str(t) for t in targets], workers=workers, app=None, config=config)

@@ -43,12 +43,20 @@ async def chat_completions(
     """OpenAI-compatible chat completions, for models of a generative kind.
 
     `stream: true` answers Server-Sent Events in OpenAI's chunk format; the reply is
-    generated whole first, so it arrives as one content chunk (then the finish chunk).
+    generated whole first, so it arrives as one content chunk (then the finish chunk). A reply
+    that breaks its contract after retries is withheld by default: no content, finish_reason
+    `content_filter`, the reasons in `narrowtune.problems` (and `refusal`), the item in the
+    review queue; `on_invalid: "return"` hands it over flagged `narrowtune.valid: false`.
     """
-    call = chat_call(body, state.pick(body.model), max_text_chars=state.limits.max_text_chars)
+    call = chat_call(
+        body,
+        state.pick(body.model),
+        max_text_chars=state.limits.max_text_chars,
+        on_invalid=state.on_invalid,
+    )
     request_id = uuid.uuid4().hex
     reply = await reply_and_record(state, call, request_id=request_id)
-    completion = Completion.of(reply, call.served, request_id)
+    completion = Completion.of(reply, call.served, request_id, on_invalid=call.on_invalid)
     headers = {"X-Request-ID": request_id}
     if body.stream:
         include_usage = bool((body.stream_options or {}).get("include_usage"))

@@ -153,6 +153,12 @@ class ChatRequest(BaseModel):
     stream: bool | None = False
     stream_options: dict[str, Any] | None = None
     n: int | None = None
+    on_invalid: Literal["withhold", "return"] | None = Field(
+        default=None,
+        description="A reply that breaks its contract after retries: 'withhold' (content null, "
+        "finish_reason 'content_filter', the reasons in narrowtune.problems) or 'return' (the "
+        "text, with narrowtune.valid false). Default: the server's --on-invalid (withhold).",
+    )
     response_format: dict[str, Any] | None = Field(
         default=None,
         description="{'type': 'json_schema', 'json_schema': {'name', 'schema'}} or "

@@ -36,6 +36,8 @@ class ServeState:
     # Rewritten by POST /v1/admin/reload so that the other worker processes reload too.
     reload_signal: ReloadSignal | None = None
     keys: KeyCache | None = None
+    # A chat reply that broke its contract: "withhold" its text, or "return" it (flagged).
+    on_invalid: str = "withhold"
 
     def pick(self, name: str | None) -> ServedModel:
         """The served model named `name` (the first when None); 404 naming the served ones."""
