@@ -444,8 +444,8 @@ def serve(
         float,
         typer.Option(
             min=0,
-            help="Group concurrent /v1/predict calls to one model into one model call, waiting "
-            "at most this many ms for company (0: off).",
+            help="How long an idle model waits for company before a call (concurrent "
+            "/v1/predict requests always share calls, round-robin across keys; 0: no wait).",
         ),
     ] = 0.0,
     trusted_host: Annotated[
@@ -470,6 +470,27 @@ def serve(
             "flagged narrowtune.valid false. Requests may choose with 'on_invalid'.",
         ),
     ] = OnInvalid.WITHHOLD,
+    max_inflight_per_key: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Requests one key may have in flight at once (more: 429, Retry-After)."
+        ),
+    ] = 128,
+    max_queue: Annotated[
+        int,
+        typer.Option(min=1, help="Requests in flight in all, per worker (more: 503, Retry-After)."),
+    ] = 2048,
+    rate_per_key: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Requests per second one key may start on average, bursts of twice that "
+            "(more: 429, Retry-After); 0: no rate limit.",
+        ),
+    ] = 0.0,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (credentials in URLs are redacted).")
+    ] = True,
 ) -> None:
     """Serve models over HTTP: /v1/predict, /v1/chat/completions (generative models),
     /v1/models, /v1/admin/reload, the review queue (/review), /metrics and /healthz.
@@ -496,13 +517,16 @@ def serve(
         trusted_hosts=trusted_host or _default_hosts(host),
         protect_ops=protect_ops,
         on_invalid=on_invalid.value,
+        max_inflight_per_key=max_inflight_per_key,
+        max_queue=max_queue,
+        rate_per_key=rate_per_key,
     )
     console.print(
         f"serving {', '.join(server.names)} on http://{host}:{port} ({workers} worker"
         f"{'s' if workers > 1 else ''}); review queue at http://{host}:{port}/review "
         "(create a key with `narrowtune keys create NAME task.yaml --scope review`)"
     )
-    server.run(host=host, port=port)
+    server.run(host=host, port=port, access_log=access_log)
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -42,6 +42,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    insert,
     inspect,
     select,
     text,
@@ -145,6 +146,31 @@ def hash_text(text: str) -> str:
 def label_text(label: Any) -> str:
     """A label as one string for filtering: multi-label sets are joined with '|'."""
     return label if isinstance(label, str) else "|".join(str(x) for x in label)
+
+
+class Record(NamedTuple):
+    """One request's answers, as `Store.record` stores them."""
+
+    predictions: Sequence[Mapping[str, Any]]
+    texts: Sequence[str]
+    model: str
+    request_id: str
+    latency_ms: float
+    task: str | None = None
+    kind: str | None = None
+
+
+def check_record(request: Record) -> None:
+    """NarrowtuneError (InvalidText for a NUL) when `request` cannot be stored as it is."""
+    if len(request.predictions) != len(request.texts):
+        raise NarrowtuneError(
+            f"{len(request.predictions)} predictions for {len(request.texts)} texts; nothing stored"
+        )
+    for index, (given, pred) in enumerate(zip(request.texts, request.predictions, strict=True)):
+        refuse_nul(f"texts[{index}]", given)
+        refuse_nul(f"predictions[{index}]", dict(pred))
+    refuse_nul("model", request.model)
+    refuse_nul("task", request.task)
 
 
 class KeyInfo(NamedTuple):
@@ -549,36 +575,55 @@ class Store:
         Returns the prediction ids, in input order. Raises InvalidText (nothing stored) when
         a text or an output holds a NUL character.
         """
-        if len(predictions) != len(texts):
-            raise NarrowtuneError(
-                f"{len(predictions)} predictions for {len(texts)} texts; nothing stored"
-            )
-        for index, (given, pred) in enumerate(zip(texts, predictions, strict=True)):
-            refuse_nul(f"texts[{index}]", given)
-            refuse_nul(f"predictions[{index}]", dict(pred))
-        refuse_nul("model", model)
-        refuse_nul("task", task)
-        with self._transaction() as session:
-            rows = [
-                PredictionRow(
-                    request_id=request_id,
-                    model=model,
-                    task=task,
-                    kind=kind,
-                    input_hash=hash_text(text),
-                    input_text=text,
-                    label=label_text(pred["label"]),
-                    output=dict(pred),
-                    confidence=float(pred["confidence"]),
-                    abstain=bool(pred["abstain"]),
-                    latency_ms=float(latency_ms),
+        request = Record(predictions, texts, model, request_id, latency_ms, task, kind)
+        return self.record_many([request])[0]
+
+    def record_many(self, requests: Sequence[Record]) -> list[list[int]]:
+        """Store several requests' predictions in one transaction (a group commit: the server
+        gathers the requests that finish together). All or nothing: on any error nothing is
+        stored, so check each request first with `check_record`. The prediction ids of each
+        request, in order."""
+        for request in requests:
+            check_record(request)
+        now = _now()
+        rows: list[dict[str, Any]] = []
+        for r in requests:
+            for given, pred in zip(r.texts, r.predictions, strict=True):
+                rows.append(
+                    {
+                        "request_id": r.request_id,
+                        "model": r.model,
+                        "task": r.task,
+                        "kind": r.kind,
+                        "input_hash": hash_text(given),
+                        "input_text": given,
+                        "label": label_text(pred["label"]),
+                        "output": dict(pred),
+                        "confidence": float(pred["confidence"]),
+                        "abstain": bool(pred["abstain"]),
+                        "latency_ms": float(r.latency_ms),
+                        "created": now,
+                    }
                 )
-                for text, pred in zip(texts, predictions, strict=True)
-            ]
-            session.add_all(rows)
-            session.flush()  # assigns the ids the review items point at
-            session.add_all(ReviewItem(prediction_id=r.id) for r in rows if r.abstain)
-            return [r.id for r in rows]
+        if not rows:
+            return [[] for _ in requests]
+        with self._transaction() as session:
+            inserted = session.execute(
+                insert(PredictionRow).returning(
+                    PredictionRow.id, PredictionRow.abstain, sort_by_parameter_order=True
+                ),
+                rows,
+            ).all()
+            queued = [{"prediction_id": i, "created": now} for i, abstain in inserted if abstain]
+            if queued:
+                session.execute(insert(ReviewItem), queued)
+        ids = [i for i, _ in inserted]
+        out: list[list[int]] = []
+        start = 0
+        for r in requests:
+            out.append(ids[start : start + len(r.texts)])
+            start += len(r.texts)
+        return out
 
     def predictions(self, *, request_id: str | None = None, limit: int = 100) -> list[dict]:
         """Stored predictions, newest first; all of one request when `request_id` is given."""

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.base import Model
 from narrowtune.serve import admin, openai_compat, predict, review
+from narrowtune.serve.admission import Admission
 from narrowtune.serve.auth import KeyCache
 from narrowtune.serve.batching import MicroBatcher
 from narrowtune.serve.config import CONFIG_ENV, WorkerConfig
@@ -31,6 +32,7 @@ from narrowtune.serve.guard import Guard, GuardPolicy
 from narrowtune.serve.metrics import Metrics, RequestMetrics
 from narrowtune.serve.models import ModelRegistry, ServedModel, load_target, wrap_model
 from narrowtune.serve.pages import add_review_pages
+from narrowtune.serve.records import GroupWriter
 from narrowtune.serve.state import Limits, ServeState
 from narrowtune.serve.watch import ReloadSignal, watch
 from narrowtune.store import Store
@@ -53,6 +55,9 @@ def create_app(
     trusted_hosts: Sequence[str] = (),
     protect_ops: bool = False,
     on_invalid: str = "withhold",
+    max_inflight_per_key: int = 128,
+    max_queue: int = 2048,
+    rate_per_key: float = 0.0,
 ) -> FastAPI:
     """An app serving the models of `targets`, logging to `store`.
 
@@ -73,6 +78,8 @@ def create_app(
     too. `trusted_hosts`: the only Host names requests may use (empty: any). See
     `narrowtune.serve.guard` for what is refused before a route runs. `on_invalid`: what a
     chat reply that breaks its contract becomes by default, "withhold" or "return" (flagged).
+    `max_inflight_per_key`, `max_queue` and `rate_per_key` bound admission to the model routes
+    (`narrowtune.serve.admission`: 429 or 503 with Retry-After past them).
     """
     served = load_models(targets, models, backend=backend, run=run)
     metrics = Metrics()
@@ -84,9 +91,14 @@ def create_app(
         limits=Limits(max_batch=max_batch, max_text_chars=max_text_chars),
         batcher=MicroBatcher(
             max_wait=batch_wait_ms / 1000, max_batch=max_batch, on_batch=metrics.count_batch
-        )
-        if batch_wait_ms > 0
-        else None,
+        ),
+        writer=GroupWriter(store),
+        admission=Admission(
+            per_key=max_inflight_per_key,
+            max_queue=max_queue,
+            rate=rate_per_key,
+            burst=max(rate_per_key, 1.0) * 2,
+        ),
         reload_signal=ReloadSignal(reload_signal) if reload_signal is not None else None,
         keys=keys,
         on_invalid=on_invalid,
@@ -156,8 +168,7 @@ def _lifespan(
                 watcher.cancel()
                 with suppress(asyncio.CancelledError):
                     await watcher
-            if state.batcher is not None:
-                state.batcher.close()
+            state.batcher.close()
 
     return lifespan
 
@@ -167,7 +178,8 @@ def app_from_env() -> FastAPI:
 
     Reads the options `narrowtune serve` wrote to $NARROWTUNE_SERVE_CONFIG (a `WorkerConfig`
     as JSON: targets, db, run, backend, max_batch, max_text_chars, reload_interval,
-    reload_signal, batch_wait_ms, trusted_hosts, protect_ops, on_invalid).
+    reload_signal, batch_wait_ms, trusted_hosts, protect_ops, on_invalid, and the admission
+    limits).
     """
     raw = os.environ.get(CONFIG_ENV)
     if not raw:
@@ -189,4 +201,7 @@ def app_from_env() -> FastAPI:
         trusted_hosts=config.trusted_hosts,
         protect_ops=config.protect_ops,
         on_invalid=config.on_invalid,
+        max_inflight_per_key=config.max_inflight_per_key,
+        max_queue=config.max_queue,
+        rate_per_key=config.rate_per_key,
     )

@@ -26,6 +26,9 @@ class WorkerConfig:
     trusted_hosts: list[str] = field(default_factory=list)
     protect_ops: bool = False
     on_invalid: str = "withhold"
+    max_inflight_per_key: int = 128
+    max_queue: int = 2048
+    rate_per_key: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -46,4 +49,7 @@ class WorkerConfig:
             trusted_hosts=[str(h) for h in config.get("trusted_hosts", [])],
             protect_ops=bool(config.get("protect_ops", False)),
             on_invalid=str(config.get("on_invalid", "withhold")),
+            max_inflight_per_key=int(config.get("max_inflight_per_key", 128)),
+            max_queue=int(config.get("max_queue", 2048)),
+            rate_per_key=float(config.get("rate_per_key", 0.0)),
         )

@@ -31,10 +31,10 @@ class Server:
     app: FastAPI | None = None
     config: WorkerConfig | None = None
 
-    def run(self, *, host: str, port: int) -> None:
+    def run(self, *, host: str, port: int, access_log: bool = True) -> None:
         """Listen until interrupted (blocks)."""
         if self.app is not None:
-            uvicorn.run(self.app, host=host, port=port, log_level="info")
+            uvicorn.run(self.app, host=host, port=port, log_level="info", access_log=access_log)
             return
         assert self.config is not None  # one of the two, by `prepare`
         with tempfile.TemporaryDirectory(prefix="narrowtune-serve-") as folder:
@@ -48,6 +48,7 @@ class Server:
                 host=host,
                 port=port,
                 log_level="info",
+                access_log=access_log,
             )
 
 
@@ -64,6 +65,9 @@ def prepare(
     trusted_hosts: Sequence[str] = (),
     protect_ops: bool = False,
     on_invalid: str = "withhold",
+    max_inflight_per_key: int = 128,
+    max_queue: int = 2048,
+    rate_per_key: float = 0.0,
 ) -> Server:
     """The server for `targets` (see `create_app`), logging to `store`.
 
@@ -83,6 +87,9 @@ def prepare(
             trusted_hosts=trusted_hosts,
             protect_ops=protect_ops,
             on_invalid=on_invalid,
+            max_inflight_per_key=max_inflight_per_key,
+            max_queue=max_queue,
+            rate_per_key=rate_per_key,
         )
         names = [m.name for m in app.state.serve.registry.all()]
         return Server(names=names, workers=1, app=app)
@@ -101,5 +108,8 @@ def prepare(
         trusted_hosts=list(trusted_hosts),
         protect_ops=protect_ops,
         on_invalid=on_invalid,
+        max_inflight_per_key=max_inflight_per_key,
+        max_queue=max_queue,
+        rate_per_key=rate_per_key,
     )
     return Server(names=[str(t) for t in targets], workers=workers, app=None, config=config)

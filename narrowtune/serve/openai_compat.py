@@ -9,15 +9,15 @@ import time
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.serve.auth import PREDICT
+from narrowtune.serve.auth import PREDICT, caller
 from narrowtune.serve.chat import ChatCall, Completion, Reply, chat_call
-from narrowtune.serve.records import record_answers
+from narrowtune.serve.records import answers_record
 from narrowtune.serve.routing import OffLoopRoute
 from narrowtune.serve.schemas import ChatRequest
 from narrowtune.serve.state import AppState, ServeState
@@ -38,7 +38,7 @@ def get_model(name: Annotated[str, PathParam(max_length=200)], state: AppState) 
 
 @router.post("/v1/chat/completions", dependencies=PREDICT, response_model=None)
 async def chat_completions(
-    body: ChatRequest, response: Response, state: AppState
+    body: ChatRequest, request: Request, response: Response, state: AppState
 ) -> Response | dict[str, Any]:
     """OpenAI-compatible chat completions, for models of a generative kind.
 
@@ -55,7 +55,8 @@ async def chat_completions(
         on_invalid=state.on_invalid,
     )
     request_id = uuid.uuid4().hex
-    reply = await reply_and_record(state, call, request_id=request_id)
+    with state.admission.enter(caller(request).name):
+        reply = await reply_and_record(state, call, request_id=request_id)
     completion = Completion.of(reply, call.served, request_id, on_invalid=call.on_invalid)
     headers = {"X-Request-ID": request_id}
     if body.stream:
@@ -77,15 +78,14 @@ async def reply_and_record(state: ServeState, call: ChatCall, *, request_id: str
     latency_ms = (time.perf_counter() - start) * 1000
     reply = Reply.of(generation)
     # Stored like a prediction: the conversation (JSON) in, the reply out.
-    await run_in_threadpool(
-        record_answers,
-        state.store,
+    record = answers_record(
         call.served,
         [reply.record()],
         texts=[json.dumps(call.messages, ensure_ascii=False)],
         request_id=request_id,
         latency_ms=latency_ms,
     )
+    await state.writer.write(record)
     state.metrics.count_predictions(call.served, 1, int(not reply.valid))
     state.metrics.count_tokens(
         call.served, reply.usage["prompt_tokens"], reply.usage["completion_tokens"]

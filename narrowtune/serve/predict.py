@@ -7,12 +7,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, HTTPException, Request, Response
 
-from narrowtune.serve.auth import PREDICT
+from narrowtune.serve.auth import PREDICT, caller
 from narrowtune.serve.models import ServedModel
-from narrowtune.serve.records import record_answers, scrub_nul
+from narrowtune.serve.records import answers_record, scrub_nul
 from narrowtune.serve.routing import OffLoopRoute
 from narrowtune.serve.schemas import PredictionOut, PredictRequest, PredictResponse
 from narrowtune.serve.state import AppState, Limits, ServeState
@@ -21,12 +20,18 @@ router = APIRouter(route_class=OffLoopRoute)
 
 
 @router.post("/v1/predict", dependencies=PREDICT, response_model_exclude_none=True)
-async def predict(body: PredictRequest, response: Response, state: AppState) -> PredictResponse:
+async def predict(
+    body: PredictRequest, request: Request, response: Response, state: AppState
+) -> PredictResponse:
     served = state.pick(body.model)  # held to the end: a reload meanwhile does not change it
     texts = body.all_texts()
     check_sizes(texts, state.limits)
     request_id = uuid.uuid4().hex
-    predictions = await predict_and_record(state, served, texts, request_id=request_id)
+    who = caller(request).name
+    with state.admission.enter(who):
+        predictions = await predict_and_record(
+            state, served, texts, request_id=request_id, caller=who
+        )
     response.headers["X-Request-ID"] = request_id
     return PredictResponse(
         request_id=request_id,
@@ -55,26 +60,24 @@ def check_sizes(texts: list[str], limits: Limits) -> None:
 
 
 async def predict_and_record(
-    state: ServeState, served: ServedModel, texts: list[str], *, request_id: str
+    state: ServeState,
+    served: ServedModel,
+    texts: list[str],
+    *,
+    request_id: str,
+    caller: str = "",
 ) -> list[dict[str, Any]]:
     """The model's predictions for `texts` (as dicts, NULs scrubbed), already stored and
-    counted in the metrics."""
+    counted in the metrics. The model is shared fairly with `caller`'s concurrent requests
+    and everyone else's (`MicroBatcher`)."""
     start = time.perf_counter()
-    if state.batcher is not None:
-        raw = await state.batcher.predict(served, texts)
-    else:
-        raw = await run_in_threadpool(served.predict, texts)
+    raw = await state.batcher.predict(served, texts, caller=caller)
     predictions = [scrub_nul(p.to_dict()) for p in raw]
     latency_ms = (time.perf_counter() - start) * 1000
-    await run_in_threadpool(
-        record_answers,
-        state.store,
-        served,
-        predictions,
-        texts=texts,
-        request_id=request_id,
-        latency_ms=latency_ms,
+    record = answers_record(
+        served, predictions, texts=texts, request_id=request_id, latency_ms=latency_ms
     )
+    await state.writer.write(record)
     abstained = sum(p["abstain"] for p in predictions)
     state.metrics.count_predictions(served, len(predictions), abstained)
     return predictions

@@ -8,10 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from narrowtune.serve.admission import Admission
 from narrowtune.serve.auth import KeyCache
 from narrowtune.serve.batching import MicroBatcher
 from narrowtune.serve.metrics import Metrics
 from narrowtune.serve.models import ModelRegistry, ServedModel, UnknownModel
+from narrowtune.serve.records import GroupWriter
 from narrowtune.serve.watch import ReloadSignal
 from narrowtune.store import Store
 
@@ -31,8 +33,12 @@ class ServeState:
     store: Store
     metrics: Metrics
     limits: Limits
-    # Groups concurrent /v1/predict calls to one model; None: each request calls the model.
-    batcher: MicroBatcher | None = None
+    # Shares each model between concurrent /v1/predict calls, fairly across keys.
+    batcher: MicroBatcher
+    # Stores the answers of requests that finish together in one transaction.
+    writer: GroupWriter
+    # Per-key and total limits on requests in flight.
+    admission: Admission
     # Rewritten by POST /v1/admin/reload so that the other worker processes reload too.
     reload_signal: ReloadSignal | None = None
     keys: KeyCache | None = None
