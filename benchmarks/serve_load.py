@@ -4,23 +4,24 @@
     python benchmarks/serve_load.py --run runs/wallet-support/<id> --requests 10000
     python benchmarks/serve_load.py --batch-wait-ms 5 --name serve_load_batched   # micro-batching
 
-The server (`create_app` in a real uvicorn server, own process, SQLite store in a temp dir) and
-the clients (httpx.AsyncClient, one event loop) share the same CPU cores: on a 2-core box they
-compete with each other, which is the real setting of a small self-hosted deployment. Latency is
-measured by the client, so it includes queueing behind the 99 other clients.
+The server (`narrowtune serve` itself, in its own process, `--workers N`, the access log off,
+SQLite store in a temp dir) and the clients (one asyncio loop, a lean keep-alive HTTP/1.1 client
+per connection) share the same CPU cores: on a 2-core box they compete with each other, which is
+the real setting of a small self-hosted deployment. Latency is measured by the client, so it
+includes queueing behind the 99 other clients. A warm-up of 4 x concurrency requests comes first.
 
 Phase 1: `--requests` POST /v1/predict (one text each) from `--concurrency` clients; errors must
-be 0 and the store must hold exactly one row per acknowledged request. The in-process figure is
-`model.predict([text])` on a sample of the same texts (single-text calls), same process layout
-minus HTTP and the store.
+be 0 and the store must hold exactly one row per acknowledged request. The in-process figures are
+`model.predict` on a sample of the same texts, one text per call and in batches of 64 (the
+server's ceiling: what the model alone can do), same backend, no HTTP and no store.
 
 Phase 2: the same load against a fresh server; once half of `--restart-requests` are acknowledged
-the server gets SIGTERM, is started again on the same DB file, and the clients carry on. Every
-acknowledged request_id must be in the store, and every open review item that existed when the
-server stopped must still be open after the restart and the rest of the load.
+the server's process group gets kill -9, is started again on the same DB file, and the clients
+carry on. Every acknowledged request_id must be in the store, and every open review item that
+existed when the server died must still be open after the restart and the rest of the load.
 
-`--batch-wait-ms` > 0 turns on the server's cross-request micro-batcher (concurrent requests
-share one model call; see narrowtune/serve/batching.py).
+Concurrent requests always share model calls (narrowtune/serve/batching.py); `--batch-wait-ms`
+> 0 also makes an idle model wait that long for company.
 
 Writes benchmarks/results/<--name, default serve_load>.json (flat keys + command, date, machine).
 """
@@ -76,36 +77,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(run_dir: str, db: str, port: str, backend: str, batch_wait_ms: str = "0") -> None:
-    """The server process: the `narrowtune serve` app in uvicorn (SIGTERM: graceful stop)."""
-    import uvicorn
-
-    from narrowtune.serve import create_app
-    from narrowtune.store import Store
-
-    app = create_app(
-        Path(run_dir),
-        store=Store(Path(db)),
-        backend=backend,
-        batch_wait_ms=float(batch_wait_ms),
-    )
-    uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
-
-
 def start_server(
-    run_dir: Path, db: Path, port: int, backend: str, batch_wait_ms: float = 0.0
+    run_dir: Path, db: Path, port: int, backend: str, batch_wait_ms: float = 0.0, workers: int = 1
 ) -> subprocess.Popen[bytes]:
+    """`narrowtune serve` itself, in its own process (SIGTERM: graceful stop), without the
+    access log (one log line per request would be measured too)."""
     process = subprocess.Popen(
         [
             sys.executable,
-            __file__,
-            "_serve",
+            "-c",
+            "from narrowtune.cli import main; main()",
+            "serve",
             str(run_dir),
+            "--db",
             str(db),
+            "--port",
             str(port),
+            "--backend",
             backend,
+            "--batch-wait-ms",
             str(batch_wait_ms),
-        ]
+            "--workers",
+            str(workers),
+            "--no-access-log",
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -122,7 +119,7 @@ def start_server(
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
@@ -150,14 +147,60 @@ class Load:
         return self.texts[self.issued % len(self.texts)]
 
 
-async def client(http: httpx.AsyncClient, load: Load, *, retry_transport: bool) -> None:
+class Connection:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads the answer: a lean client
+    (a few dozen microseconds a request), so that on a shared 2-core box the clients leave the
+    CPU to the server they measure."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.port = port
+        self.head = (
+            f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n"
+            "Content-Type: application/json\r\n"
+        ).encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: dict) -> tuple[int, dict]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        body = json.dumps(payload).encode()
+        self.writer.write(
+            b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), self.head, len(body), body)
+        )
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            lower = head.lower()
+            at = lower.index(b"content-length:") + 15
+            length = int(lower[at : lower.index(b"\r\n", at)])
+            answer = await self.reader.readexactly(length)
+        except BaseException:
+            self.close()
+            raise
+        if b"connection: close" in lower:
+            self.close()
+        return int(head[9:12]), json.loads(answer)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+TRANSPORT_ERRORS = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
+
+
+async def client(port: int, key: str, load: Load, *, retry_transport: bool) -> None:
+    connection = Connection(port, key)
     text = load.next_text()
     while text is not None:
         await load.paused.wait()
         start = time.perf_counter()
         try:
-            response = await http.post("/v1/predict", json={"text": text})
-        except httpx.TransportError as error:
+            status, body = await connection.post("/v1/predict", {"text": text})
+        except TRANSPORT_ERRORS as error:
             load.errors.append(f"{type(error).__name__}: {error}")
             if retry_transport:  # the server is restarting: wait, then send the same text again
                 await asyncio.sleep(0.2)
@@ -166,32 +209,30 @@ async def client(http: httpx.AsyncClient, load: Load, *, retry_transport: bool) 
             continue
         text = load.next_text()
         elapsed = time.perf_counter() - start
-        if response.status_code != 200:
-            load.errors.append(f"HTTP {response.status_code}: {response.text[:200]}")
+        if status != 200:
+            load.errors.append(f"HTTP {status}: {json.dumps(body)[:200]}")
             continue
-        body = response.json()
         load.latencies.append(elapsed)
         load.acknowledged.append(body["request_id"])
         if body["predictions"][0]["abstain"]:
             load.abstained.append(body["request_id"])
-
-
-def http_client(port: int, key: str, concurrency: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}",
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=120,
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-    )
+    connection.close()
 
 
 async def run_load(port: int, key: str, load: Load, concurrency: int) -> float:
-    async with http_client(port, key, concurrency) as http:
-        start = time.perf_counter()
-        await asyncio.gather(
-            *(client(http, load, retry_transport=False) for _ in range(concurrency))
-        )
-        return time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(client(port, key, load, retry_transport=False) for _ in range(concurrency))
+    )
+    return time.perf_counter() - start
+
+
+def warm_up(port: int, key: str, texts: list[str], concurrency: int) -> None:
+    """A few hundred requests first, so that every worker has loaded and run its model."""
+    load = Load(texts, 4 * concurrency, time.monotonic() + 120)
+    asyncio.run(run_load(port, key, load, concurrency))
+    if load.errors:
+        raise SystemExit(f"warm-up failed: {load.errors[:3]}")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -221,13 +262,15 @@ def phase_throughput(args: argparse.Namespace, run_dir: Path, tmp: Path, texts: 
     db = tmp / "load.db"
     key = make_key(db, "load")
     port = free_port()
-    server = start_server(run_dir, db, port, args.backend, args.batch_wait_ms)
+    server = start_server(run_dir, db, port, args.backend, args.batch_wait_ms, args.workers)
     try:
+        warm_up(port, key, texts, args.concurrency)
+        db_before = set(stored_request_ids(db))
         load = Load(texts, args.requests, time.monotonic() + args.time_limit)
         wall = asyncio.run(run_load(port, key, load, args.concurrency))
     finally:
         stop_server(server)
-    stored = stored_request_ids(db)
+    stored = [r for r in stored_request_ids(db) if r not in db_before]
     acknowledged = set(load.acknowledged)
     ms = [1000 * x for x in load.latencies]
     return {
@@ -259,10 +302,15 @@ def phase_in_process(args: argparse.Namespace, run_dir: Path, texts: list[str]) 
     for text in sample:
         model.predict([text])
     seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(0, len(sample), 64):
+        model.predict(sample[i : i + 64])
+    batched = time.perf_counter() - start
     return {
         "in_process_calls": len(sample),
         "in_process_per_s": round(len(sample) / seconds, 1),
         "in_process_ms": round(1000 * seconds / len(sample), 2),
+        "in_process_batched_per_s": round(len(sample) / batched, 1),
     }
 
 
@@ -270,33 +318,32 @@ async def run_restart_load(
     args: argparse.Namespace, run_dir: Path, db: Path, key: str, texts: list[str]
 ) -> tuple[Load, dict]:
     port = free_port()
-    server = start_server(run_dir, db, port, args.backend, args.batch_wait_ms)
+    server = start_server(run_dir, db, port, args.backend, args.batch_wait_ms, args.workers)
     load = Load(texts, args.restart_requests, time.monotonic() + args.time_limit)
     info: dict = {}
-    async with http_client(port, key, args.concurrency) as http:
-        tasks = [
-            asyncio.create_task(client(http, load, retry_transport=True))
-            for _ in range(args.concurrency)
-        ]
-        while len(load.acknowledged) < args.restart_requests // 2 and not all(
-            t.done() for t in tasks
-        ):
-            await asyncio.sleep(0.05)
-        # SIGTERM with requests in flight; uvicorn stops accepting and finishes what it holds.
-        info["restart_acknowledged_before"] = len(load.acknowledged)
-        await asyncio.to_thread(stop_server, server)
-        info["restart_reviews_ids"] = open_review_ids(db)
-        info["restart_acknowledged_at_stop"] = len(load.acknowledged)
-        load.paused.clear()  # clients wait instead of spinning on refused connections
-        errors_before = len(load.errors)
-        restart = time.perf_counter()
-        server = await asyncio.to_thread(
-            start_server, run_dir, db, port, args.backend, args.batch_wait_ms
-        )
-        info["restart_seconds"] = round(time.perf_counter() - restart, 1)
-        load.paused.set()
-        await asyncio.gather(*tasks)
-        info["restart_errors_during_restart"] = len(load.errors) - errors_before
+    tasks = [
+        asyncio.create_task(client(port, key, load, retry_transport=True))
+        for _ in range(args.concurrency)
+    ]
+    while len(load.acknowledged) < args.restart_requests // 2 and not all(t.done() for t in tasks):
+        await asyncio.sleep(0.05)
+    # kill -9 with requests in flight: the server and its workers get no chance to finish
+    # anything; what was acknowledged must already be in the store.
+    info["restart_acknowledged_before"] = len(load.acknowledged)
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+    info["restart_reviews_ids"] = open_review_ids(db)
+    info["restart_acknowledged_at_stop"] = len(load.acknowledged)
+    load.paused.clear()  # clients wait instead of spinning on refused connections
+    errors_before = len(load.errors)
+    restart = time.perf_counter()
+    server = await asyncio.to_thread(
+        start_server, run_dir, db, port, args.backend, args.batch_wait_ms, args.workers
+    )
+    info["restart_seconds"] = round(time.perf_counter() - restart, 1)
+    load.paused.set()
+    await asyncio.gather(*tasks)
+    info["restart_errors_during_restart"] = len(load.errors) - errors_before
     stop_server(server)
     return load, info
 
@@ -331,7 +378,8 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=600, help="seconds per load phase")
     parser.add_argument("--restart-requests", type=int, default=3_000)
     parser.add_argument("--in-process-sample", type=int, default=2_000)
-    parser.add_argument("--backend", default="torch")
+    parser.add_argument("--backend", default="onnx-int8")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument(
         "--batch-wait-ms", type=float, default=0.0, help="server micro-batching wait (0: off)"
     )
@@ -352,6 +400,7 @@ def main() -> None:
             "model_run": run_dir.name,
             "backend": args.backend,
             "batch_wait_ms": args.batch_wait_ms,
+            "workers": args.workers,
         }
         if train_seconds is not None:
             result["train_seconds"] = train_seconds
@@ -361,6 +410,9 @@ def main() -> None:
         result.update(phase_in_process(args, run_dir, texts))
         result["overhead_ratio"] = round(
             float(result["in_process_per_s"]) / float(result["requests_per_s"]), 2
+        )
+        result["served_vs_batched_ratio"] = round(
+            float(result["requests_per_s"]) / float(result["in_process_batched_per_s"]), 2
         )
         result.update(phase_restart(args, run_dir, tmp, texts))
 
@@ -378,7 +430,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "_serve":
-        serve(*sys.argv[2:7])
-    else:
-        main()
+    main()

@@ -107,6 +107,17 @@ def test_two_workers_answer_store_and_reload_together(
             assert len(store.predictions(request_id=response.json()["request_id"])) == 2
         assert len(store.predictions(limit=1000)) == 80
 
+    # /metrics sums both workers: whichever answers a scrape, it counts all 80 predictions
+    # (each worker publishes its counts every second), and no counter goes backwards.
+    time.sleep(1.5)
+    seen = []
+    for _ in range(12):
+        with httpx.Client(timeout=60) as http:  # fresh connections: either worker answers
+            text = http.get(f"{url}/metrics").text
+        line = next(x for x in text.splitlines() if x.startswith("narrowtune_predictions_total"))
+        seen.append(int(line.rsplit(" ", 1)[1]))
+    assert seen == [80] * len(seen), seen
+
     newer = publish_copy(first_run)
     answer = httpx.post(f"{url}/v1/admin/reload", headers=headers, timeout=120)
     assert answer.status_code == 200 and answer.json()["reloaded"][0]["to"] == newer.name

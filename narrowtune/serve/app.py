@@ -58,6 +58,7 @@ def create_app(
     max_inflight_per_key: int = 128,
     max_queue: int = 2048,
     rate_per_key: float = 0.0,
+    metrics_dir: Path | None = None,
 ) -> FastAPI:
     """An app serving the models of `targets`, logging to `store`.
 
@@ -79,10 +80,11 @@ def create_app(
     `narrowtune.serve.guard` for what is refused before a route runs. `on_invalid`: what a
     chat reply that breaks its contract becomes by default, "withhold" or "return" (flagged).
     `max_inflight_per_key`, `max_queue` and `rate_per_key` bound admission to the model routes
-    (`narrowtune.serve.admission`: 429 or 503 with Retry-After past them).
+    (`narrowtune.serve.admission`: 429 or 503 with Retry-After past them). `metrics_dir`: a
+    folder shared by the worker processes, whose sums /metrics answers.
     """
     served = load_models(targets, models, backend=backend, run=run)
-    metrics = Metrics()
+    metrics = Metrics(share_dir=metrics_dir)
     keys = KeyCache(store)
     state = ServeState(
         registry=ModelRegistry(served, backend=backend),
@@ -161,16 +163,30 @@ def _lifespan(
             watcher = asyncio.create_task(
                 watch(state.registry, interval=reload_interval, signal=state.reload_signal)
             )
+        publisher = None
+        if state.metrics.share_dir is not None:
+            publisher = asyncio.create_task(_publish_metrics(state))
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with suppress(asyncio.CancelledError):
-                    await watcher
+            for task in (watcher, publisher):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
             state.batcher.close()
+            if state.metrics.share_dir is not None:
+                state.metrics.publish()  # the last counts of a worker that stops
 
     return lifespan
+
+
+async def _publish_metrics(state: ServeState, every: float = 1.0) -> None:
+    """Write this worker's metrics to the shared folder every `every` seconds."""
+    while True:
+        await asyncio.sleep(every)
+        with suppress(OSError):
+            await asyncio.to_thread(state.metrics.publish)
 
 
 def app_from_env() -> FastAPI:
@@ -204,4 +220,5 @@ def app_from_env() -> FastAPI:
         max_inflight_per_key=config.max_inflight_per_key,
         max_queue=config.max_queue,
         rate_per_key=config.rate_per_key,
+        metrics_dir=Path(config.metrics_dir) if config.metrics_dir else None,
     )

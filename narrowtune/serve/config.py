@@ -22,6 +22,8 @@ class WorkerConfig:
     reload_interval: float = 0.0
     # A file POST /v1/admin/reload rewrites so that every worker reloads.
     reload_signal: str | None = None
+    # A folder every worker writes its metrics to, so that /metrics sums all of them.
+    metrics_dir: str | None = None
     batch_wait_ms: float = 0.0
     trusted_hosts: list[str] = field(default_factory=list)
     protect_ops: bool = False
@@ -45,6 +47,7 @@ class WorkerConfig:
             max_text_chars=int(config.get("max_text_chars", 10_000)),
             reload_interval=float(config.get("reload_interval", 0.0)),
             reload_signal=config.get("reload_signal") or None,
+            metrics_dir=config.get("metrics_dir") or None,
             batch_wait_ms=float(config.get("batch_wait_ms", 0.0)),
             trusted_hosts=[str(h) for h in config.get("trusted_hosts", [])],
             protect_ops=bool(config.get("protect_ops", False)),

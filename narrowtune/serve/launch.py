@@ -39,7 +39,13 @@ class Server:
         assert self.config is not None  # one of the two, by `prepare`
         with tempfile.TemporaryDirectory(prefix="narrowtune-serve-") as folder:
             # POST /v1/admin/reload rewrites this file so that every worker reloads.
-            config = replace(self.config, reload_signal=str(Path(folder) / "reload"))
+            # Every worker writes its metrics here; /metrics sums them.
+            (Path(folder) / "metrics").mkdir()
+            config = replace(
+                self.config,
+                reload_signal=str(Path(folder) / "reload"),
+                metrics_dir=str(Path(folder) / "metrics"),
+            )
             os.environ[CONFIG_ENV] = config.to_json()  # inherited by the worker processes
             uvicorn.run(
                 WORKER_FACTORY,

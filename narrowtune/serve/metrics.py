@@ -1,16 +1,25 @@
 """Prometheus metrics of the server: request counts, a latency histogram per route, predictions,
 abstentions, tokens, reloads and micro-batches, written in Prometheus' text format by hand.
-
 `RequestMetrics` is the ASGI middleware that times every request by its route template.
+
+With several worker processes (`narrowtune serve --workers N`) each worker counts its own
+requests, so one worker's /metrics alone would jump up and down between scrapes (each scrape
+lands on some worker). Given a shared folder, every worker writes its counters there (a small
+JSON file per process, replaced atomically, every second and on every scrape), and /metrics
+answers with the sum over every file: counters that only go up, whichever worker answers. A
+worker that died keeps its file, so its counts stay in the sums.
 """
 
 from __future__ import annotations
 
 import bisect
+import json
+import os
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +42,8 @@ class Metrics:
     predict path runs in several threads at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, share_dir: Path | str | None = None) -> None:
+        self.share_dir = Path(share_dir) if share_dir is not None else None
         self._lock = threading.Lock()
         self.requests: dict[tuple[str, str, int], int] = {}
         self.buckets: dict[str, list[int]] = {}
@@ -74,7 +84,75 @@ class Metrics:
             self.batches += 1
             self.batched_requests += requests
 
+    def snapshot(self) -> dict[str, Any]:
+        """The counters as plain JSON data."""
+        with self._lock:
+            return {
+                "requests": [[*k, v] for k, v in self.requests.items()],
+                "buckets": {p: list(c) for p, c in self.buckets.items()},
+                "latency_sum": dict(self.latency_sum),
+                "latency_count": dict(self.latency_count),
+                "predictions": [[*k, v] for k, v in self.predictions.items()],
+                "abstentions": [[*k, v] for k, v in self.abstentions.items()],
+                "tokens": [[*k, v] for k, v in self.tokens.items()],
+                "batches": self.batches,
+                "batched_requests": self.batched_requests,
+            }
+
+    def add(self, snapshot: dict[str, Any]) -> None:
+        """Add another process's counters (a `snapshot`) to these."""
+        with self._lock:
+            for method, path, status, value in snapshot.get("requests", []):
+                key = (str(method), str(path), int(status))
+                self.requests[key] = self.requests.get(key, 0) + int(value)
+            for path, counts in snapshot.get("buckets", {}).items():
+                mine = self.buckets.setdefault(path, [0] * len(LATENCY_BUCKETS))
+                for i, count in enumerate(counts[: len(mine)]):
+                    mine[i] += int(count)
+            for path, value in snapshot.get("latency_sum", {}).items():
+                self.latency_sum[path] = self.latency_sum.get(path, 0.0) + float(value)
+            for path, value in snapshot.get("latency_count", {}).items():
+                self.latency_count[path] = self.latency_count.get(path, 0) + int(value)
+            for name, table in (
+                ("predictions", self.predictions),
+                ("abstentions", self.abstentions),
+            ):
+                for run, task, value in snapshot.get(name, []):
+                    table[(run, task)] = table.get((run, task), 0) + int(value)
+            for run, task, which, value in snapshot.get("tokens", []):
+                self.tokens[(run, task, which)] = self.tokens.get((run, task, which), 0) + int(
+                    value
+                )
+            self.batches += int(snapshot.get("batches", 0))
+            self.batched_requests += int(snapshot.get("batched_requests", 0))
+
+    def publish(self) -> None:
+        """Write this process's counters to the shared folder (nothing without one)."""
+        if self.share_dir is None:
+            return
+        target = self.share_dir / f"worker-{os.getpid()}.json"
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(json.dumps(self.snapshot()))
+        os.replace(partial, target)
+
+    def combined(self) -> Metrics:
+        """Every worker's counters summed (these alone without a shared folder)."""
+        if self.share_dir is None:
+            return self
+        self.publish()
+        total = Metrics()
+        for path in sorted(self.share_dir.glob("worker-*.json")):
+            try:
+                total.add(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue  # unreadable: counted at the next scrape
+        return total
+
     def render(self, models: Sequence[ServedModel], reloads: int) -> str:
+        """The Prometheus text of every worker's counters (see the module's docstring)."""
+        return self.combined()._render(models, reloads)
+
+    def _render(self, models: Sequence[ServedModel], reloads: int) -> str:
         with self._lock:
             lines = [
                 "# HELP narrowtune_requests_total HTTP requests by method, route and status.",
