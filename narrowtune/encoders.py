@@ -55,6 +55,28 @@ def length_order(lengths: Sequence[int]) -> np.ndarray:
     return np.argsort(np.asarray(lengths), kind="stable")
 
 
+def length_batches(
+    lengths: Sequence[int], *, max_batch: int, waste: float = 0.15
+) -> list[np.ndarray]:
+    """Indices in batches of similar length: sorted by length, and a batch closes before padding
+    would grow it past (1 + waste) times its real tokens, or past `max_batch` rows. On a CPU a
+    model's cost follows the padded tokens it sees, and attention's grows with their square."""
+    order = length_order(lengths)
+    batches: list[np.ndarray] = []
+    start = 0
+    real = 0
+    for end, index in enumerate(order):
+        longest = int(lengths[index])
+        rows = end - start + 1
+        if end > start and (rows > max_batch or longest * rows > (1 + waste) * (real + longest)):
+            batches.append(order[start:end])
+            start, real = end, 0
+        real += longest
+    if len(order):
+        batches.append(order[start:])
+    return batches
+
+
 class Encoder(nn.Module):
     """A transformer with mean pooling and L2 normalisation (sentence-transformers' recipe)."""
 

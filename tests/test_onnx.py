@@ -118,3 +118,21 @@ def test_resaved_weights_are_reexported(saved: Path, tmp_path: Path) -> None:
     retrained.save(tmp_path)  # same run directory, new weights: the old graph is stale
     got = load(tmp_path, backend="onnx").logits(TEXTS)
     np.testing.assert_allclose(got, retrained.logits(TEXTS), atol=1e-4)
+
+
+def test_length_batches_bound_padding_and_size() -> None:
+    import random
+
+    from narrowtune.encoders import length_batches
+
+    rng = random.Random(0)
+    lengths = [rng.choice([3, 8, 20, 45, 90, 128]) + rng.randint(0, 5) for _ in range(500)]
+    batches = length_batches(lengths, max_batch=32, waste=0.15)
+    flat = sorted(int(i) for b in batches for i in b)
+    assert flat == list(range(500))  # every text once
+    for batch in batches:
+        sizes = [lengths[i] for i in batch]
+        assert len(batch) <= 32
+        assert len(batch) == 1 or max(sizes) * len(batch) <= 1.15 * sum(sizes)
+    assert len(batches) < 100  # and still batches, not one text each
+    assert length_batches([], max_batch=8) == []
