@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -369,6 +370,153 @@ def phase_restart(args: argparse.Namespace, run_dir: Path, tmp: Path, texts: lis
     }
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the workers), in MB."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return round(total, 1)
+
+
+def chunked_without_key(port: int, total: int) -> dict:
+    """POST /v1/predict with a chunked body of up to `total` bytes and no key; how much was
+    sent before the answer came, and how long it took."""
+    conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+    conn.sendall(
+        b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"a" * (1 << 20)
+    frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+    start = time.perf_counter()
+    sent = 0
+    conn.setblocking(False)
+    answer = b""
+    while sent < total:
+        try:
+            answer += conn.recv(4096)
+            if answer:
+                break
+        except BlockingIOError:
+            pass
+        try:
+            conn.setblocking(True)
+            conn.settimeout(10)
+            conn.sendall(frame)
+            conn.setblocking(False)
+        except OSError:
+            break
+        sent += len(chunk)
+    conn.settimeout(10)
+    while b"\r\n\r\n" not in answer:
+        try:
+            more = conn.recv(4096)
+        except OSError:
+            break
+        if not more:
+            break
+        answer += more
+    conn.close()
+    return {
+        "status": int(answer.split(b" ", 2)[1]) if answer else 0,
+        "sent_mb": round(sent / (1 << 20), 1),
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+
+
+def phase_hostile(args: argparse.Namespace, run_dir: Path, tmp: Path, texts: list[str]) -> dict:
+    """What a hostile client costs the server: a 1 GB chunked body without a key, a 4 MB body
+    of two million tiny values (health checks timed meanwhile), and the largest legal batch
+    (256 texts of 10,000 characters) with a one-text request from another key behind it."""
+    db = tmp / "hostile.db"
+    key = make_key(db, "hostile")
+    other = make_key(db, "small")
+    port = free_port()
+    server = start_server(run_dir, db, port, args.backend, args.batch_wait_ms, 1)
+    out: dict[str, float | int] = {}
+    try:
+        warm_up(port, key, texts, 8)
+        out["hostile_rss_start_mb"] = rss_mb(server.pid)
+        big = chunked_without_key(port, 1 << 30)
+        out["chunked_1gb_status"] = big["status"]
+        out["chunked_1gb_sent_mb_before_answer"] = big["sent_mb"]
+        out["chunked_1gb_seconds"] = big["seconds"]
+        out["chunked_1gb_rss_after_mb"] = rss_mb(server.pid)
+
+        body = b'{"texts": [' + b",".join([b"1"] * 2_000_000) + b"]}"
+        result: dict = {}
+
+        def hostile() -> None:
+            start = time.perf_counter()
+            answer = httpx.post(
+                f"http://127.0.0.1:{port}/v1/predict",
+                content=body,
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                timeout=120,
+            )
+            result.update(
+                status=answer.status_code,
+                seconds=time.perf_counter() - start,
+                size=len(answer.content),
+            )
+
+        worst = 0.0
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            thread = threading.Thread(target=hostile)
+            thread.start()
+            while thread.is_alive():
+                start = time.perf_counter()
+                http.get("/healthz")
+                worst = max(worst, time.perf_counter() - start)
+                time.sleep(0.01)
+            thread.join()
+        out["values_4mb_status"] = result["status"]
+        out["values_4mb_seconds"] = round(result["seconds"], 3)
+        out["values_4mb_answer_bytes"] = result["size"]
+        out["values_4mb_healthz_worst_ms"] = round(1000 * worst, 1)
+        out["values_4mb_rss_after_mb"] = rss_mb(server.pid)
+
+        long_texts = [(texts[i % len(texts)] + " ") * 200 for i in range(256)]
+        long_texts = [t[:10_000] for t in long_texts]
+        timings: dict[str, float] = {}
+
+        def big_batch() -> None:
+            start = time.perf_counter()
+            answer = httpx.post(
+                f"http://127.0.0.1:{port}/v1/predict",
+                json={"texts": long_texts},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=600,
+            )
+            assert answer.status_code == 200, answer.text[:300]
+            timings["big"] = time.perf_counter() - start
+
+        thread = threading.Thread(target=big_batch)
+        thread.start()
+        time.sleep(0.3)  # the big batch is in the model
+        start = time.perf_counter()
+        small = httpx.post(
+            f"http://127.0.0.1:{port}/v1/predict",
+            json={"text": texts[0]},
+            headers={"Authorization": f"Bearer {other}"},
+            timeout=600,
+        )
+        timings["small"] = time.perf_counter() - start
+        thread.join()
+        out["largest_batch_seconds"] = round(timings["big"], 2)
+        out["one_text_behind_largest_batch_seconds"] = round(timings["small"], 2)
+        out["one_text_behind_largest_batch_status"] = small.status_code
+    finally:
+        stop_server(server)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", type=Path, help="serve this run directory instead of training")
@@ -384,6 +532,9 @@ def main() -> None:
         "--batch-wait-ms", type=float, default=0.0, help="server micro-batching wait (0: off)"
     )
     parser.add_argument("--name", default="serve_load", help="results file name (no .json)")
+    parser.add_argument(
+        "--hostile", action="store_true", help="also time the hostile cases (1 worker)"
+    )
     args = parser.parse_args()
 
     texts = demo_texts()
@@ -415,6 +566,8 @@ def main() -> None:
             float(result["requests_per_s"]) / float(result["in_process_batched_per_s"]), 2
         )
         result.update(phase_restart(args, run_dir, tmp, texts))
+        if args.hostile:
+            result.update(phase_hostile(args, run_dir, tmp, texts))
 
     from narrowtune.evaluate import machine_description
 

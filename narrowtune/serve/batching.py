@@ -67,7 +67,7 @@ class MicroBatcher:
         max_wait: float,
         max_batch: int,
         chunk: int = 16,
-        max_chars: int = 64_000,
+        max_chars: int = 16_000,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self.max_wait = max_wait

@@ -47,6 +47,9 @@ class Server:
                 metrics_dir=str(Path(folder) / "metrics"),
             )
             os.environ[CONFIG_ENV] = config.to_json()  # inherited by the worker processes
+            # The workers share the cores: each model runtime gets its part, not all of them
+            # (N runtimes each spinning a thread per core would fight over every core).
+            os.environ.setdefault("NARROWTUNE_THREADS", str(max(1, _cores() // self.workers)))
             uvicorn.run(
                 WORKER_FACTORY,
                 factory=True,
@@ -56,6 +59,13 @@ class Server:
                 log_level="info",
                 access_log=access_log,
             )
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def prepare(

@@ -216,8 +216,12 @@ def quantize_file(
 
 
 def _threads() -> int:
-    # CPUs this process may use, not the host's count: a container pinned to 2 of 64 cores
-    # would otherwise start 64 spinning ORT threads on them.
+    # $NARROWTUNE_THREADS when set (`serve --workers N` shares the cores out between its
+    # workers), else the CPUs this process may use, not the host's count: a container pinned
+    # to 2 of 64 cores would otherwise start 64 spinning ORT threads on them.
+    given = os.environ.get("NARROWTUNE_THREADS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
