@@ -274,19 +274,19 @@ HEADLINES = [
     ("serve_load_2workers.json", "p95_ms", "Serve, --workers 2: p95 latency ms", "<= 250"),
     ("serve_load_2workers.json", "p99_ms", "Serve, --workers 2: p99 latency ms", "<= 500"),
     (
-        "serve_load.json",
+        "serve_hostile.json",
         "chunked_1gb_sent_mb_before_answer",
         "Serve: MB of a 1 GB chunked body without a key sent before the 401",
         "report",
     ),
     (
-        "serve_load.json",
+        "serve_hostile.json",
         "values_4mb_healthz_worst_ms",
         "Serve: slowest /healthz during a 4 MB body of tiny values, ms",
         "< 100",
     ),
     (
-        "serve_load.json",
+        "serve_hostile.json",
         "one_text_behind_largest_batch_seconds",
         "Serve: one text sent behind the largest legal batch, seconds",
         "report",

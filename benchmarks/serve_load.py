@@ -2,7 +2,8 @@
 
     python benchmarks/serve_load.py                          # trains the demo classifier, 1 epoch
     python benchmarks/serve_load.py --run runs/wallet-support/<id> --requests 10000
-    python benchmarks/serve_load.py --batch-wait-ms 5 --name serve_load_batched   # micro-batching
+    python benchmarks/serve_load.py --workers 2 --name serve_load_2workers
+    python benchmarks/serve_load.py --hostile-only --name serve_hostile   # hostile clients only
 
 The server (`narrowtune serve` itself, in its own process, `--workers N`, the access log off,
 SQLite store in a temp dir) and the clients (one asyncio loop, a lean keep-alive HTTP/1.1 client
@@ -535,6 +536,9 @@ def main() -> None:
     parser.add_argument(
         "--hostile", action="store_true", help="also time the hostile cases (1 worker)"
     )
+    parser.add_argument(
+        "--hostile-only", action="store_true", help="only the hostile cases (1 worker)"
+    )
     args = parser.parse_args()
 
     texts = demo_texts()
@@ -556,17 +560,18 @@ def main() -> None:
         if train_seconds is not None:
             result["train_seconds"] = train_seconds
             result["train_epochs"] = args.epochs
-        result.update(phase_throughput(args, run_dir, tmp, texts))
-        print(json.dumps(result, indent=2), flush=True)
-        result.update(phase_in_process(args, run_dir, texts))
-        result["overhead_ratio"] = round(
-            float(result["in_process_per_s"]) / float(result["requests_per_s"]), 2
-        )
-        result["served_vs_batched_ratio"] = round(
-            float(result["requests_per_s"]) / float(result["in_process_batched_per_s"]), 2
-        )
-        result.update(phase_restart(args, run_dir, tmp, texts))
-        if args.hostile:
+        if not args.hostile_only:
+            result.update(phase_throughput(args, run_dir, tmp, texts))
+            print(json.dumps(result, indent=2), flush=True)
+            result.update(phase_in_process(args, run_dir, texts))
+            result["overhead_ratio"] = round(
+                float(result["in_process_per_s"]) / float(result["requests_per_s"]), 2
+            )
+            result["served_vs_batched_ratio"] = round(
+                float(result["requests_per_s"]) / float(result["in_process_batched_per_s"]), 2
+            )
+            result.update(phase_restart(args, run_dir, tmp, texts))
+        if args.hostile or args.hostile_only:
             result.update(phase_hostile(args, run_dir, tmp, texts))
 
     from narrowtune.evaluate import machine_description
