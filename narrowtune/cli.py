@@ -499,28 +499,27 @@ def serve(
     (`narrowtune keys create NAME --scope predict|review|admin`); see SECURITY.md.
     """
     from narrowtune import runs
+    from narrowtune.serve.config import ServeOptions
     from narrowtune.serve.launch import prepare
 
     if run is not None and len(targets) != 1:
         raise NarrowtuneError("--run pins one task to a run: give exactly one task file")
     # The database lives in the first task's runs folder unless --db or $NARROWTUNE_DB says.
     first_task = next((t for t in targets if not runs.is_run_dir(t)), None)
-    server = prepare(
-        targets,
-        store=_store(first_task, db),
-        workers=workers,
+    options = ServeOptions(
         run=run,
         backend=backend.value,
         max_batch=max_batch,
         reload_interval=reload_interval,
         batch_wait_ms=batch_wait_ms,
-        trusted_hosts=trusted_host or _default_hosts(host),
+        trusted_hosts=tuple(trusted_host or _default_hosts(host)),
         protect_ops=protect_ops,
         on_invalid=on_invalid.value,
         max_inflight_per_key=max_inflight_per_key,
         max_queue=max_queue,
         rate_per_key=rate_per_key,
     )
+    server = prepare(targets, store=_store(first_task, db), workers=workers, options=options)
     console.print(
         f"serving {', '.join(server.names)} on http://{host}:{port} ({workers} worker"
         f"{'s' if workers > 1 else ''}); review queue at http://{host}:{port}/review "

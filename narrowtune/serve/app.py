@@ -192,10 +192,8 @@ async def _publish_metrics(state: ServeState, every: float = 1.0) -> None:
 def app_from_env() -> FastAPI:
     """The app of one worker process of `narrowtune serve --workers N` (uvicorn's factory).
 
-    Reads the options `narrowtune serve` wrote to $NARROWTUNE_SERVE_CONFIG (a `WorkerConfig`
-    as JSON: targets, db, run, backend, max_batch, max_text_chars, reload_interval,
-    reload_signal, batch_wait_ms, trusted_hosts, protect_ops, on_invalid, and the admission
-    limits).
+    Reads what `narrowtune serve` wrote to $NARROWTUNE_SERVE_CONFIG (a `WorkerConfig` as
+    JSON: targets, the store's URL, the `ServeOptions`, the reload signal and metrics folder).
     """
     raw = os.environ.get(CONFIG_ENV)
     if not raw:
@@ -207,18 +205,7 @@ def app_from_env() -> FastAPI:
     return create_app(
         [Path(t) for t in config.targets],
         store=Store(config.db),
-        run=config.run,
-        backend=config.backend,
-        max_batch=config.max_batch,
-        max_text_chars=config.max_text_chars,
-        reload_interval=config.reload_interval,
         reload_signal=Path(config.reload_signal) if config.reload_signal else None,
-        batch_wait_ms=config.batch_wait_ms,
-        trusted_hosts=config.trusted_hosts,
-        protect_ops=config.protect_ops,
-        on_invalid=config.on_invalid,
-        max_inflight_per_key=config.max_inflight_per_key,
-        max_queue=config.max_queue,
-        rate_per_key=config.rate_per_key,
         metrics_dir=Path(config.metrics_dir) if config.metrics_dir else None,
+        **config.options.kwargs(),
     )

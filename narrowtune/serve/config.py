@@ -1,36 +1,57 @@
-"""What `narrowtune serve --workers N` hands each worker process: the options of `create_app`,
-as JSON in $NARROWTUNE_SERVE_CONFIG, which every worker inherits."""
+"""The options of a server, and what `narrowtune serve --workers N` hands each worker process:
+those options plus where to find the store, as JSON in $NARROWTUNE_SERVE_CONFIG, which every
+worker inherits."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 CONFIG_ENV = "NARROWTUNE_SERVE_CONFIG"
 
 
 @dataclass(frozen=True)
-class WorkerConfig:
-    """The options every worker builds its app from (see `create_app`)."""
+class ServeOptions:
+    """How `create_app` serves, beyond what it serves and where it stores (its keyword
+    arguments of the same names say what each one does)."""
 
-    targets: list[str] = field(default_factory=list)  # resolved to absolute paths
-    db: str = ""  # the store's URL, shared by every worker
     run: str | None = None
     backend: str = "torch"
     max_batch: int = 256
     max_text_chars: int = 10_000
     reload_interval: float = 0.0
-    # A file POST /v1/admin/reload rewrites so that every worker reloads.
-    reload_signal: str | None = None
-    # A folder every worker writes its metrics to, so that /metrics sums all of them.
-    metrics_dir: str | None = None
     batch_wait_ms: float = 0.0
-    trusted_hosts: list[str] = field(default_factory=list)
+    trusted_hosts: tuple[str, ...] = ()
     protect_ops: bool = False
     on_invalid: str = "withhold"
     max_inflight_per_key: int = 128
     max_queue: int = 2048
     rate_per_key: float = 0.0
+
+    def kwargs(self) -> dict[str, Any]:
+        """These options as `create_app`'s keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, given: dict[str, Any]) -> ServeOptions:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in given.items() if k in known}
+        values["trusted_hosts"] = tuple(values.get("trusted_hosts") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What every worker builds its app from (see `create_app`)."""
+
+    targets: list[str] = field(default_factory=list)  # resolved to absolute paths
+    db: str = ""  # the store's URL, shared by every worker
+    options: ServeOptions = field(default_factory=ServeOptions)
+    # A file POST /v1/admin/reload rewrites so that every worker reloads.
+    reload_signal: str | None = None
+    # A folder every worker writes its metrics to, so that /metrics sums all of them.
+    metrics_dir: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -41,18 +62,7 @@ class WorkerConfig:
         return cls(
             targets=[str(t) for t in config["targets"]],
             db=str(config["db"]),
-            run=config.get("run"),
-            backend=config.get("backend", "torch"),
-            max_batch=int(config.get("max_batch", 256)),
-            max_text_chars=int(config.get("max_text_chars", 10_000)),
-            reload_interval=float(config.get("reload_interval", 0.0)),
+            options=ServeOptions.from_dict(config.get("options") or {}),
             reload_signal=config.get("reload_signal") or None,
             metrics_dir=config.get("metrics_dir") or None,
-            batch_wait_ms=float(config.get("batch_wait_ms", 0.0)),
-            trusted_hosts=[str(h) for h in config.get("trusted_hosts", [])],
-            protect_ops=bool(config.get("protect_ops", False)),
-            on_invalid=str(config.get("on_invalid", "withhold")),
-            max_inflight_per_key=int(config.get("max_inflight_per_key", 128)),
-            max_queue=int(config.get("max_queue", 2048)),
-            rate_per_key=float(config.get("rate_per_key", 0.0)),
         )

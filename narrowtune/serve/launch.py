@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from narrowtune import runs
 from narrowtune.serve.app import create_app
-from narrowtune.serve.config import CONFIG_ENV, WorkerConfig
+from narrowtune.serve.config import CONFIG_ENV, ServeOptions, WorkerConfig
 from narrowtune.store import Store
 from narrowtune.task import load_task
 
@@ -73,17 +73,7 @@ def prepare(
     *,
     store: Store,
     workers: int = 1,
-    run: str | None = None,
-    backend: str = "torch",
-    max_batch: int = 256,
-    reload_interval: float = 0.0,
-    batch_wait_ms: float = 0.0,
-    trusted_hosts: Sequence[str] = (),
-    protect_ops: bool = False,
-    on_invalid: str = "withhold",
-    max_inflight_per_key: int = 128,
-    max_queue: int = 2048,
-    rate_per_key: float = 0.0,
+    options: ServeOptions | None = None,
 ) -> Server:
     """The server for `targets` (see `create_app`), logging to `store`.
 
@@ -91,41 +81,16 @@ def prepare(
     cheap checks run here (a worker that fails to start would be restarted in a loop), and
     `store` is closed: the workers open its URL.
     """
+    options = options or ServeOptions()
     if workers == 1:
-        app = create_app(
-            targets,
-            store=store,
-            run=run,
-            max_batch=max_batch,
-            backend=backend,
-            reload_interval=reload_interval,
-            batch_wait_ms=batch_wait_ms,
-            trusted_hosts=trusted_hosts,
-            protect_ops=protect_ops,
-            on_invalid=on_invalid,
-            max_inflight_per_key=max_inflight_per_key,
-            max_queue=max_queue,
-            rate_per_key=rate_per_key,
-        )
+        app = create_app(targets, store=store, **options.kwargs())
         names = [m.name for m in app.state.serve.registry.all()]
         return Server(names=names, workers=1, app=app)
     for target in targets:
         if not runs.is_run_dir(target):
-            runs.find_run(load_task(target).runs_path, run)
+            runs.find_run(load_task(target).runs_path, options.run)
     store.close()
     config = WorkerConfig(
-        targets=[str(t.resolve()) for t in targets],
-        db=store.url,
-        run=run,
-        backend=backend,
-        max_batch=max_batch,
-        reload_interval=reload_interval,
-        batch_wait_ms=batch_wait_ms,
-        trusted_hosts=list(trusted_hosts),
-        protect_ops=protect_ops,
-        on_invalid=on_invalid,
-        max_inflight_per_key=max_inflight_per_key,
-        max_queue=max_queue,
-        rate_per_key=rate_per_key,
+        targets=[str(t.resolve()) for t in targets], db=store.url, options=options
     )
     return Server(names=[str(t) for t in targets], workers=workers, app=None, config=config)
