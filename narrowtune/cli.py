@@ -130,15 +130,9 @@ def systems_table(evaluation: Any) -> Table:
 
 
 def margin_line(evaluation: Any) -> str:
-    margin = evaluation.margin
-    if margin.delta is None:
-        return "no baseline measured"
-    delta = 100 * margin.delta
-    word = "above" if delta >= 0 else "BELOW"
-    return (
-        f"fine-tuned {margin.metric} {_pct(margin.fine_tuned)} is {abs(delta):.1f} points "
-        f"{word} the best baseline ({margin.best_baseline}, {_pct(margin.best_baseline_value)})"
-    )
+    from narrowtune.evaluate.evaluation import margin_sentence
+
+    return margin_sentence(evaluation.margin)
 
 
 @app.command()

@@ -57,6 +57,11 @@ def test_eval_compares_with_baselines_and_writes_report(trained_task: Path) -> N
     assert names[0].startswith("fine-tuned") and len(names) == 4
     assert all(s["metrics"]["n"] == evaluation["split"]["test"] for s in evaluation["systems"])
     assert evaluation["margin"]["delta"] is not None
+    # How sure: the interval on the margin, and a plain word about 12 test examples.
+    margin = evaluation["margin"]
+    assert margin["interval_low"] <= margin["delta"] <= margin["interval_high"]
+    assert margin["test_items"] == evaluation["split"]["test"] and "mcnemar" in margin
+    assert "interval" in result.output and "too few for a margin" in " ".join(result.output.split())
     html = (run_dir / "report.html").read_text()
     assert "<svg" in html and "zero-shot similarity" in html
 

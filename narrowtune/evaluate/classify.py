@@ -17,6 +17,7 @@ from narrowtune.encoders import Encoder
 from narrowtune.evaluate import baselines as bl
 from narrowtune.evaluate.evaluation import Evaluation, SystemResult, build_evaluation
 from narrowtune.evaluate.metrics import classification_metrics, measure_latency
+from narrowtune.evaluate.significance import classification_items
 from narrowtune.kinds.base import Prediction
 from narrowtune.kinds.classify.model import ClassifyModel
 from narrowtune.progress import ProgressFn
@@ -103,6 +104,12 @@ def evaluate(
             train_seconds=train_seconds,
             metrics=metrics,
             latency=measure_latency(model.predict, texts) if latency else None,
+            items=classification_items(
+                [ex.labels for ex in test],
+                [p.label for p in predictions],
+                labels=labels,
+                metric=task.metric,
+            ),
         )
     ]
     notes: list[str] = []
@@ -152,6 +159,9 @@ def _llm_system(
     # A prompted LLM gives no calibrated confidence: no ECE, no coverage curve to compare.
     metrics.update(ece=None, abstention=None, coverage_curve=None)
     millis = 1000 * np.asarray(seconds)
+    items = classification_items(
+        [ex.labels for ex in test], predicted, labels=labels, metric=task.metric
+    )
     return SystemResult(
         name=f"prompted LLM ({model})",
         role="baseline",
@@ -163,6 +173,7 @@ def _llm_system(
             "p95_ms": float(np.percentile(millis, 95)),
             "throughput_per_s": len(seconds) / sum(seconds) if sum(seconds) else None,
         },
+        items=items,
     )
 
 
@@ -249,6 +260,9 @@ def baseline_systems(
                 train_seconds=fit_seconds,
                 metrics=metrics,
                 latency=measure_latency(predict, test_texts) if latency else None,
+                items=classification_items(
+                    [ex.labels for ex in splits.test], predicted, labels=labels, metric=task.metric
+                ),
             )
         )
     return systems

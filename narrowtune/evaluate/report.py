@@ -290,6 +290,28 @@ def _headline(ev: dict[str, Any], systems: list[dict], fine_tuned: dict | None) 
         kind, verdict = "below", f"fine-tuning is {-points:.1f} points BELOW the best baseline"
     else:
         kind, verdict = "level", "fine-tuning is level with the best baseline (within 0.1 points)"
+    sure = ""
+    low, high = margin.get("interval_low"), margin.get("interval_high")
+    if low is not None and high is not None:
+        level = round(100 * float(margin.get("level") or 0.95))
+        sure = (
+            f" {level}% paired bootstrap interval on the difference: "
+            f"<strong>{100 * low:+.1f} to {100 * high:+.1f}</strong> points"
+            f" ({_int(margin.get('test_items') or 0)} test items"
+        )
+        test = margin.get("mcnemar")
+        if test:
+            sure += (
+                f"; McNemar exact p = {test['p_exact']:.3g}, mid-p = {test['p_mid']:.3g}: "
+                f"{test['a_only']} items only the fine-tuned model got right, "
+                f"{test['b_only']} only the baseline"
+            )
+        sure += ")."
+        if low <= 0 <= high:
+            kind = "level"
+            verdict = (
+                f"no demonstrated margin ({points:+.1f} points, but the interval includes zero)"
+            )
     n = (fine_tuned or {}).get("metrics", {}).get("n")
     resolution = ""
     if n:
@@ -300,7 +322,7 @@ def _headline(ev: dict[str, Any], systems: list[dict], fine_tuned: dict | None) 
     return (
         f'<p class="headline {kind}">{ft_name}: {escape(metric)} <strong>{_pct(ft_value)}</strong>'
         f" vs best baseline {baseline}: <strong>{_pct(margin['best_baseline_value'])}</strong>"
-        f' — <strong class="verdict">{verdict}</strong> on {escape(metric)}.{resolution}</p>'
+        f' — <strong class="verdict">{verdict}</strong> on {escape(metric)}.{sure}{resolution}</p>'
     )
 
 
