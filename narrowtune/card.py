@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from narrowtune.evaluate.columns import cells, summary_columns
+from narrowtune.evaluate.costs import cost_lines
 from narrowtune.evaluate.evaluation import Column, Evaluation, margin_sentence
 from narrowtune.task import Task
 
@@ -79,4 +80,7 @@ def _evaluation_lines(evaluation: Evaluation | None, columns: list[Column]) -> l
             lines += ["", f"How sure: {sentence}."]
     else:
         lines += ["", "Baselines not yet measured: run `narrowtune eval`."]
+    costs = cost_lines(evaluation)
+    if costs:
+        lines += ["", "Cost of mistakes:", "", "```", *costs, "```"]
     return lines

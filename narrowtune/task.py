@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
@@ -107,6 +108,53 @@ class AbstainSpec(_Strict):
     target_precision: float = Field(default=0.95, gt=0, le=1.0)
 
 
+class CostSpec(_Strict):
+    """What mistakes cost (any unit; `unit` names it): `eval` reports the expected cost per
+    1,000 calls of every system and a cost-optimal abstention threshold."""
+
+    errors: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="gold label -> predicted label -> cost of that mistake; '*' as the predicted "
+        "label stands for any other label. Unlisted mistakes cost `default`.",
+    )
+    default: float = Field(default=1.0, ge=0, description="Cost of a mistake not in `errors`.")
+    review: float = Field(
+        default=0.0, ge=0, description="Cost of one human review (an abstained prediction)."
+    )
+    unit: str = Field(default="USD", description="The unit costs are in (for reports only).")
+
+    @field_validator("errors")
+    @classmethod
+    def _costs_are_mistakes(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for gold, row in value.items():
+            if not isinstance(row, dict):
+                raise ValueError(f"{gold}: give a mapping of predicted label -> cost")
+            for predicted, cost in row.items():
+                if cost < 0 or cost != cost:
+                    raise ValueError(f"{gold}.{predicted}: a cost must be >= 0 (got {cost})")
+                if predicted == gold:
+                    raise ValueError(
+                        f"{gold}.{predicted}: predicting the right label is not a mistake"
+                    )
+        return value
+
+    def unknown_labels(self, labels: list[str]) -> list[str]:
+        """Problems naming each label in `errors` that is not one of `labels`."""
+        known = set(labels)
+        problems = []
+        for gold, row in self.errors.items():
+            for name, where in [(gold, f"errors.{gold}")] + [
+                (p, f"errors.{gold}.{p}") for p in row if p != "*"
+            ]:
+                if name not in known:
+                    close = difflib.get_close_matches(name, labels, n=1)
+                    hint = (
+                        f"did you mean '{close[0]}'?" if close else f"labels: {', '.join(labels)}"
+                    )
+                    problems.append(f"costs.{where}: '{name}' is not a label — {hint}")
+        return problems
+
+
 def _error_details(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[InitErrorDetails]:
     """A validation error's items, their locations under `prefix`, to raise again as one."""
     out = []
@@ -140,6 +188,9 @@ class Task(_Strict):
         description="Label names, optionally with a description each (used by zero-shot).",
     )
     multi_label: bool = False
+    costs: CostSpec | None = Field(
+        default=None, description="What mistakes and human reviews cost (see CostSpec)."
+    )
     output_schema: dict[str, Any] | str | None = Field(
         default=None,
         alias="schema",
@@ -223,6 +274,16 @@ class Task(_Strict):
             return {str(v): "" for v in value}
         if isinstance(value, dict):
             return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        return value
+
+    @field_validator("costs")
+    @classmethod
+    def _cost_labels(cls, value: CostSpec | None, info: ValidationInfo) -> CostSpec | None:
+        labels = info.data.get("labels")
+        if value is not None and labels:
+            problems = [p.removeprefix("costs.") for p in value.unknown_labels(list(labels))]
+            if problems:
+                raise ValueError("; ".join(problems))
         return value
 
     def __getattr__(self, name: str) -> Any:
@@ -341,6 +402,9 @@ def _field_names(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
         if field is None:
             return []
         current = field.annotation
+        # An optional section (`X | None`): its model is the one to look in.
+        models = [a for a in get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)]
+        current = models[0] if len(models) == 1 else current
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
     return [n for n in current.model_fields if n != "base_dir"]

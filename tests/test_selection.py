@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import write_task
 
 from narrowtune.data import Example, Splits
 from narrowtune.data.split import load_splits
@@ -38,12 +39,20 @@ def test_trainers_take_train_and_validation_only(kind) -> None:  # type: ignore[
     assert not [k for k in keywords if "test" in k]
 
 
-def _chosen(systems: list) -> list[tuple[str, float | None]]:  # type: ignore[type-arg]
-    return [(s.name, (s.metrics.get("abstention") or {}).get("threshold")) for s in systems]
+def _chosen(systems: list) -> list[tuple[str, float | None, float | None]]:  # type: ignore[type-arg]
+    return [
+        (
+            s.name,
+            (s.metrics.get("abstention") or {}).get("threshold"),
+            (s.metrics.get("cost") or {}).get("cost_threshold"),
+        )
+        for s in systems
+    ]
 
 
 def test_baseline_choices_do_not_depend_on_the_test_split(tiny_task: Path) -> None:
-    task = load_task(tiny_task)
+    costs = {"errors": {"login": {"refund": 50}}, "review": 0.2}
+    task = load_task(write_task(tiny_task.parent, costs=costs))
     splits = load_splits(task)
     labels = sorted({ex.labels[0] for ex in splits.train})
     first = baseline_systems(task, splits, labels, False, None, False)
@@ -57,5 +66,5 @@ def test_baseline_choices_do_not_depend_on_the_test_split(tiny_task: Path) -> No
     )
     second = baseline_systems(task, other, labels, False, None, False)
     assert _chosen(first) == _chosen(second)
-    assert all(t is not None for _, t in _chosen(first))
+    assert all(t is not None and c is not None for _, t, c in _chosen(first))
     assert [s.metrics["accuracy"] for s in first] != [s.metrics["accuracy"] for s in second]

@@ -103,7 +103,11 @@ def test_a_clear_margin_is_worded_with_its_interval_in_cli_and_report() -> None:
     margin = Margin.between("accuracy", _systems(gold, gold, base))
     assert margin.demonstrated is True
     sentence = margin_sentence(margin)
-    assert "points above the best baseline" in sentence and "95% interval +" in sentence and "McNemar p" in sentence
+    assert (
+        "points above the best baseline" in sentence
+        and "95% interval +" in sentence
+        and "McNemar p" in sentence
+    )
     evaluation = {
         "task": "t",
         "kind": "classify",

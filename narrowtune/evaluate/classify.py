@@ -15,6 +15,7 @@ import numpy as np
 from narrowtune.data import Example, Splits
 from narrowtune.encoders import Encoder
 from narrowtune.evaluate import baselines as bl
+from narrowtune.evaluate.costs import CostModel, costly_confusions, system_costs
 from narrowtune.evaluate.evaluation import Evaluation, SystemResult, build_evaluation
 from narrowtune.evaluate.metrics import classification_metrics, measure_latency
 from narrowtune.evaluate.significance import classification_items
@@ -65,6 +66,79 @@ def _errors(
     return out[:limit]
 
 
+def decision_metrics(
+    task: Task,
+    splits: Splits,
+    labels: list[str],
+    multi: bool,
+    *,
+    test_predicted: Sequence[str | Sequence[str]],
+    test_confidence: np.ndarray | None,
+    threshold: float | None,
+    val_predicted: Sequence[str | Sequence[str]] | None = None,
+    val_confidence: np.ndarray | None = None,
+    test_answered: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """What a system's decisions cost when the task declares costs (`cost`): choices are made
+    on the validation predictions, figures measured on test."""
+    out: dict[str, Any] = {}
+    if task.costs is not None:
+        model = CostModel.from_spec(task.costs, labels, multi_label=multi)
+        out["cost"] = system_costs(
+            model,
+            test_gold=[ex.labels for ex in splits.test],
+            test_predicted=test_predicted,
+            test_confidence=test_confidence,
+            threshold=threshold,
+            val_gold=[ex.labels for ex in splits.validation],
+            val_predicted=val_predicted,
+            val_confidence=val_confidence,
+            test_answered=test_answered,
+        )
+    return out
+
+
+def _cost_details(
+    task: Task,
+    splits: Splits,
+    labels: list[str],
+    multi: bool,
+    predictions: Sequence[Prediction],
+    systems: list[SystemResult],
+) -> dict[str, Any]:
+    """The declared costs, the fine-tuned model's most expensive confusions (answered items,
+    at its shipped threshold) and the cheapest system."""
+    assert task.costs is not None
+    model = CostModel.from_spec(task.costs, labels, multi_label=multi)
+    answered = np.array([not p.abstain for p in predictions], dtype=bool)
+    priced = [
+        (s.metrics["cost"][key], s.name, key)
+        for s in systems
+        for key in ("per_1k_answer_all", "per_1k_at_target", "per_1k_at_cost_threshold")
+        if (s.metrics.get("cost") or {}).get(key) is not None
+    ]
+    cheapest = min(priced) if priced else None
+    notes = []
+    if multi and task.costs.errors:
+        notes.append("multi-label: every wrong label set costs `costs.default`")
+    return {
+        "unit": task.costs.unit,
+        "review": task.costs.review,
+        "default": task.costs.default,
+        "declared": {g: dict(row) for g, row in task.costs.errors.items()},
+        "confusions": costly_confusions(
+            model,
+            [ex.labels for ex in splits.test],
+            [p.label for p in predictions],
+            answered,
+        ),
+        "cheapest": None
+        if cheapest is None
+        else {"system": cheapest[1], "setting": cheapest[2], "per_1k": cheapest[0]},
+        "notes": notes,
+    }
+
+
 def evaluate(
     task: Task,
     model: ClassifyModel,
@@ -96,6 +170,21 @@ def evaluate(
         target_precision=target,
     )
     metrics["seconds"] = time.perf_counter() - start
+    val_predictions = model.predict([ex.text for ex in splits.validation]) if _decides(task) else []
+    metrics.update(
+        decision_metrics(
+            task,
+            splits,
+            labels,
+            multi,
+            test_predicted=[p.label for p in predictions],
+            test_confidence=np.array([p.confidence for p in predictions], dtype=float),
+            threshold=config.threshold,
+            val_predicted=[p.label for p in val_predictions],
+            val_confidence=np.array([p.confidence for p in val_predictions], dtype=float),
+            test_answered=np.array([not p.abstain for p in predictions], dtype=bool),
+        )
+    )
     systems = [
         SystemResult(
             name=f"fine-tuned ({Path(task.model.base).name})",
@@ -122,6 +211,14 @@ def evaluate(
             notes.append(SKIPPED)
         else:
             systems.append(llm_system)
+    details: dict[str, Any] = {
+        "labels": labels,
+        "multi_label": multi,
+        "target_precision": target,
+        "errors": _errors(predictions, test),
+    }
+    if task.costs is not None:
+        details["costs"] = _cost_details(task, splits, labels, multi, predictions, systems)
     return build_evaluation(
         task.name,
         task.kind,
@@ -129,13 +226,13 @@ def evaluate(
         systems,
         primary_metric=task.metric,
         notes=notes,
-        details={
-            "labels": labels,
-            "multi_label": multi,
-            "target_precision": target,
-            "errors": _errors(predictions, test),
-        },
+        details=details,
     )
+
+
+def _decides(task: Task) -> bool:
+    """Whether the evaluation makes choices of its own on validation predictions."""
+    return task.costs is not None
 
 
 def _llm_system(
@@ -158,6 +255,17 @@ def _llm_system(
     )
     # A prompted LLM gives no calibrated confidence: no ECE, no coverage curve to compare.
     metrics.update(ece=None, abstention=None, coverage_curve=None)
+    metrics.update(
+        decision_metrics(
+            task,
+            Splits([], [], list(test)),
+            labels,
+            multi,
+            test_predicted=predicted,
+            test_confidence=None,
+            threshold=None,
+        )
+    )
     millis = 1000 * np.asarray(seconds)
     items = classification_items(
         [ex.labels for ex in test], predicted, labels=labels, metric=task.metric
@@ -247,6 +355,20 @@ def baseline_systems(
             multi_label=multi,
             threshold=result.threshold,
             target_precision=target,
+        )
+        val_predicted, val_confidence = result.decide(result.predict_proba(val_emb))
+        metrics.update(
+            decision_metrics(
+                task,
+                splits,
+                labels,
+                multi,
+                test_predicted=predicted,
+                test_confidence=confidence,
+                threshold=result.threshold,
+                val_predicted=val_predicted,
+                val_confidence=val_confidence,
+            )
         )
 
         def predict(batch: list[str], r: bl.BaselineResult = result) -> np.ndarray:
