@@ -11,6 +11,7 @@ from typing import Any
 from narrowtune.evaluate.columns import cells, summary_columns
 from narrowtune.evaluate.costs import cost_lines
 from narrowtune.evaluate.evaluation import Column, Evaluation, margin_sentence
+from narrowtune.evaluate.scope import scope_lines
 from narrowtune.task import Task
 
 
@@ -80,6 +81,9 @@ def _evaluation_lines(evaluation: Evaluation | None, columns: list[Column]) -> l
             lines += ["", f"How sure: {sentence}."]
     else:
         lines += ["", "Baselines not yet measured: run `narrowtune eval`."]
+    scope = scope_lines(evaluation)
+    if scope:
+        lines += ["", "Out-of-scope requests:", "", "```", *scope, "```"]
     costs = cost_lines(evaluation)
     if costs:
         lines += ["", "Cost of mistakes:", "", "```", *costs, "```"]

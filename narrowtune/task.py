@@ -104,8 +104,44 @@ class TrainSpec(_Strict):
     max_minutes: float | None = Field(default=None, gt=0)
 
 
+class OutOfScopeSpec(_Strict):
+    """Requests that belong to no label: examples of them, or a catch-all label in the data."""
+
+    examples: str | None = Field(
+        default=None,
+        description="A file of out-of-scope requests (CSV, JSONL or Parquet; the task's text "
+        "column, no label): part chooses the threshold, the rest measures it.",
+    )
+    label: str | None = Field(
+        default=None, description="A catch-all label in the data whose rows are out of scope."
+    )
+    target_recall: float = Field(
+        default=0.9,
+        gt=0,
+        le=1.0,
+        description="Share of out-of-scope requests that must be abstained on (or routed to the "
+        "catch-all label), on validation.",
+    )
+    validation: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1.0,
+        description="Share of `examples` used to choose the threshold; the rest is the test.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OutOfScopeSpec:
+        if (self.examples is None) == (self.label is None):
+            raise ValueError("give exactly one of `examples` (a file) or `label` (a catch-all)")
+        return self
+
+
 class AbstainSpec(_Strict):
     target_precision: float = Field(default=0.95, gt=0, le=1.0)
+    out_of_scope: OutOfScopeSpec | None = Field(
+        default=None,
+        description="Out-of-scope traffic: the threshold must also catch `target_recall` of it.",
+    )
 
 
 class CostSpec(_Strict):
@@ -274,6 +310,17 @@ class Task(_Strict):
             return {str(v): "" for v in value}
         if isinstance(value, dict):
             return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        return value
+
+    @field_validator("abstain")
+    @classmethod
+    def _catch_all_label(cls, value: AbstainSpec, info: ValidationInfo) -> AbstainSpec:
+        labels = info.data.get("labels")
+        scope = value.out_of_scope
+        if scope is not None and scope.label is not None and labels and scope.label not in labels:
+            close = difflib.get_close_matches(scope.label, list(labels), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"labels: {', '.join(labels)}"
+            raise ValueError(f"out_of_scope.label: '{scope.label}' is not a label — {hint}")
         return value
 
     @field_validator("costs")

@@ -160,6 +160,19 @@ def render_report(evaluation: Evaluation | Mapping[str, Any]) -> str:
     ]
     if not multi_label:
         sections.append(("confusion", "Confusion matrix", _confusion_section(fine_tuned)))
+    from narrowtune.evaluate.scope import scope_lines
+
+    scope = scope_lines(dict(evaluation))
+    if scope:
+        items = "".join(f"<li>{escape(line.strip())}</li>" for line in scope[1:])
+        sections.insert(
+            sections.index(next(s for s in sections if s[0] == "coverage")) + 1,
+            (
+                "out-of-scope",
+                "Out-of-scope requests",
+                f"<p>{escape(scope[0])}</p><ul>{items}</ul>",
+            ),
+        )
     if evaluation.get("costs"):
         sections.append(("costs", "Cost of mistakes", _costs_section(evaluation, systems)))
     sections += [
