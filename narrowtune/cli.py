@@ -214,6 +214,49 @@ def eval_(
 
 
 @app.command()
+def advise(task_file: TaskArg, overrides: Overrides = None) -> None:
+    """Decide between fine-tuning, prompting, retrieval and a workflow, from measurements on
+    the task's data and this machine and the task's `profile:`; writes runs/<task>/advice.json."""
+    from narrowtune.advise import advise as run_advise
+
+    task = _load(task_file, overrides)
+    with progress_bars() as progress:
+        advice = run_advise(task, progress=progress)
+    out.print(f"[bold]decision: {advice.decision}[/]")
+    for reason in advice.reasons:
+        out.print(f"  because {reason}", markup=False, highlight=False)
+    table = Table(title="criteria (measured unless marked profile)")
+    for name in ("criterion", "met", "measurement", "argues for"):
+        table.add_column(name, justify="left")
+    for c in advice.criteria:
+        met = "—" if c.met is None else ("yes" if c.met else "no")
+        table.add_row(c.name, met, c.evidence, c.favours)
+    out.print(table)
+    opts = advice.options
+    for name in ("fine-tune", "prompt"):
+        o = opts[name]
+        out.print(
+            f"{name}: {_money(o['cost_per_1k'])} per 1,000 calls, {_money(o['cost_per_month'])} "
+            f"per month, {o['latency_ms']:.0f} ms ({o['measured']})",
+            markup=False,
+            highlight=False,
+        )
+    out.print(f"break-even volume: {opts['break_even_calls_per_day']:,.0f} calls/day")
+    for item in advice.measure_first:
+        console.print(f"measure first: {item}", markup=False, highlight=False)
+    assumed = [f"{k}={v['value']}" for k, v in advice.assumptions.items() if v["assumed"]]
+    if assumed:
+        console.print("assumed (set them under `profile:`): " + ", ".join(assumed), markup=False)
+    for note in advice.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    out.print(f"advice: [bold]{task.runs_path / 'advice.json'}[/] ({advice.seconds:.0f} s)")
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+@app.command()
 def predict(
     task_file: TaskArg,
     input_file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet with a text column.")],

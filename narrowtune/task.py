@@ -136,6 +136,35 @@ class OutOfScopeSpec(_Strict):
         return self
 
 
+class ProfileSpec(_Strict):
+    """How the job runs, for `narrowtune advise`: what it cannot measure itself. Every value
+    not given is a printed assumption."""
+
+    volume_per_day: float = Field(default=1000, ge=0, description="Calls per day.")
+    latency_budget_ms: float = Field(default=1000, gt=0, description="Most a call may take.")
+    facts_change: Literal["never", "yearly", "monthly", "weekly", "daily"] = Field(
+        default="yearly", description="How often the facts answers depend on change."
+    )
+    risk: Literal["low", "medium", "high"] = Field(
+        default="medium", description="How bad a wrong answer is."
+    )
+    process_stable: bool = Field(
+        default=True, description="Whether the labels / steps of the job are settled."
+    )
+    multi_step: bool = Field(
+        default=False, description="Whether the job is several steps (approve, look up, act)."
+    )
+    llm_price_per_1m_tokens: float = Field(
+        default=0.50, ge=0, description="Prompted-LLM price per million tokens (in + out)."
+    )
+    llm_latency_ms: float = Field(
+        default=800, gt=0, description="Prompted-LLM latency per call, when not measured."
+    )
+    hosting_cost_per_hour: float = Field(
+        default=0.10, ge=0, description="What the machine serving the small model costs."
+    )
+
+
 class AbstainSpec(_Strict):
     target_precision: float = Field(default=0.95, gt=0, le=1.0)
     out_of_scope: OutOfScopeSpec | None = Field(
@@ -224,6 +253,9 @@ class Task(_Strict):
         description="Label names, optionally with a description each (used by zero-shot).",
     )
     multi_label: bool = False
+    profile: ProfileSpec = Field(
+        default_factory=ProfileSpec, description="How the job runs (for `narrowtune advise`)."
+    )
     costs: CostSpec | None = Field(
         default=None, description="What mistakes and human reviews cost (see CostSpec)."
     )

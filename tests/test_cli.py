@@ -201,6 +201,7 @@ def test_help_lists_every_command() -> None:
         "keys",
         "feedback",
         "demo",
+        "advise",
         "runs",
     ):
         assert command in result.output
