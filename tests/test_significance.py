@@ -132,3 +132,21 @@ def test_a_margin_without_items_says_it_has_no_interval() -> None:
     assert margin.interval_low is None and margin.demonstrated is None
     assert "interval" not in margin.to_dict()
     assert "no interval measured" in margin_sentence(margin)
+
+
+def test_chrf_and_rouge_items_reproduce_the_corpus_metrics() -> None:
+    from narrowtune.evaluate.significance import count_items, mean_items
+    from narrowtune.kinds.generate.metrics import chrf, chrf_counts, rouge_l
+
+    rng = np.random.default_rng(7)
+    words = ["gas", "fee", "swap", "bridge", "wallet", "seed", "never", "share", "hi", "team"]
+    refs = [" ".join(rng.choice(words, 6)) for _ in range(25)]
+    outs = [" ".join(rng.choice(words, int(rng.integers(0, 8)))) for _ in range(25)]
+    items = count_items("chrf", [list(zip(*chrf_counts(o, r))) for o, r in zip(outs, refs)])
+    assert items.observed() == pytest.approx(chrf(outs, refs))
+    for row in resample_weights(25, resamples=3, seed=1):
+        chosen = np.repeat(np.arange(25), row.astype(int))
+        expected = chrf([outs[i] for i in chosen], [refs[i] for i in chosen])
+        assert items.value(row[None, :])[0] == pytest.approx(expected)
+    rouge = mean_items([rouge_l([o], [r]) for o, r in zip(outs, refs)])
+    assert rouge.observed() == pytest.approx(rouge_l(outs, refs))

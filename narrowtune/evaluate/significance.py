@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-Statistic = Literal["mean", "macro_f1", "micro_f1"]
+Statistic = Literal["mean", "macro_f1", "micro_f1", "chrf"]
 
 RESAMPLES = 2000
 LEVEL = 0.95
@@ -47,6 +47,17 @@ class ItemScores:
             return (w @ self.values.astype(np.float64)) / np.maximum(w.sum(axis=1), 1e-12)
         n = len(self)
         counts = (w @ self.values.reshape(n, -1).astype(np.float64)).reshape(len(w), 3, -1)
+        if self.statistic == "chrf":  # (matches, output, reference) n-grams per order, beta 2
+            m, h, r = counts[:, 0], counts[:, 1], counts[:, 2]
+            present = (h > 0) & (r > 0)
+            precision = np.where(present, m / np.maximum(h, 1e-12), 0.0)
+            recall = np.where(present, m / np.maximum(r, 1e-12), 0.0)
+            denominator = 4 * precision + recall
+            f = np.where(
+                denominator > 0, 5 * precision * recall / np.maximum(denominator, 1e-12), 0
+            )
+            orders = present.sum(axis=1)
+            return np.where(orders > 0, (f * present).sum(axis=1) / np.maximum(orders, 1), 0.0)
         tp, fp, fn = counts[:, 0], counts[:, 1], counts[:, 2]
         if self.statistic == "micro_f1":
             tp, fp, fn = tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1)
@@ -90,6 +101,12 @@ def classification_items(
         return None
     counts = np.stack([truth & guess, ~truth & guess, truth & ~guess], axis=1).astype(np.float32)
     return ItemScores(metric, counts, correct)  # type: ignore[arg-type]
+
+
+def count_items(statistic: Statistic, counts: Sequence[Sequence[Sequence[float]]]) -> ItemScores:
+    """Per-item statistics from counts: (n, 3, k) — TP/FP/FN per class (F1 statistics) or
+    matches/output/reference n-grams per order (chrF)."""
+    return ItemScores(statistic, np.asarray(counts, dtype=np.float64).reshape(len(counts), 3, -1))
 
 
 def mean_items(values: Sequence[float], correct: Sequence[bool] | None = None) -> ItemScores:
