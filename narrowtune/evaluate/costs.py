@@ -209,7 +209,9 @@ def cost_lines(evaluation: Any) -> list[str]:
             "per_1k_at_target": "at its target-precision threshold",
             "per_1k_at_cost_threshold": "at its cost-optimal threshold",
         }.get(cheapest["setting"], cheapest["setting"])
-        lines.append(f"  cheapest: {cheapest['system']} {setting} ({_money(cheapest['per_1k'])})")
+        lines.append(
+            f"  cheapest on test: {cheapest['system']} {setting} ({_money(cheapest['per_1k'])})"
+        )
     confusions = details.get("confusions") or []
     if confusions:
         lines.append("most expensive mistakes of the fine-tuned model (answered, on test):")

@@ -379,7 +379,7 @@ def _costs_section(ev: Mapping[str, Any], systems: list[dict]) -> str:
     cheapest = costs.get("cheapest")
     if cheapest:
         table += (
-            f"<p>Cheapest: <strong>{escape(str(cheapest['system']))}</strong> "
+            f"<p>Cheapest on test: <strong>{escape(str(cheapest['system']))}</strong> "
             f"({escape(str(cheapest['setting']))}): {money(cheapest['per_1k'])} "
             "per 1,000 calls.</p>"
         )
