@@ -163,6 +163,10 @@ def test_init_scaffold_then_refuses_overwrite(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     task = load_task(tmp_path / "support" / "task.yaml")
     assert task.name == "support" and len(task.labels or {}) == 3
+    from narrowtune.data.scope import out_of_scope_examples
+
+    scope = out_of_scope_examples(task)  # the starter has requests that fit no label
+    assert task.abstain.out_of_scope is not None and len(scope.validation) == 4
     result = runner.invoke(app, ["init", "support", "--directory", str(tmp_path / "support")])
     assert result.exit_code == 2 and "not empty" in result.output
 
