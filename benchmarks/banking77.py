@@ -170,7 +170,14 @@ def main() -> None:
                 result = run_once(task_path, splits, [*args.override, f"seed={draw}"])
                 print(json.dumps(result), file=sys.stderr, flush=True)
                 draws.append(result)
-            keys = [k for k, v in draws[0].items() if isinstance(v, int | float)]
+            # p-values are not averaged (a mean rounded to 2 decimals reads as 0): listed per draw
+            keys = [
+                k
+                for k, v in draws[0].items()
+                if isinstance(v, int | float) and not k.startswith("mcnemar")
+            ]
+            for key in [k for k in draws[0] if k.startswith("mcnemar")]:
+                record[f"{key}_per_draw"] = [d[key] for d in draws]
             for key in keys:
                 values = [float(d[key]) for d in draws]  # type: ignore[arg-type]
                 record[key] = round(statistics.mean(values), 2)

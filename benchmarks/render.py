@@ -243,9 +243,20 @@ HEADLINES = [
             ("margin_points", "margin over the best baseline (points)", "report"),
             ("margin_interval_low_points", "its 95% paired bootstrap interval, low", "report"),
             ("margin_interval_high_points", "its 95% paired bootstrap interval, high", "report"),
-            ("mcnemar_p_exact", "McNemar exact p", "report"),
         )
     ],
+    (
+        "banking77_full_intervals.json",
+        "mcnemar_p_exact",
+        "BANKING77 full: McNemar exact p",
+        "report",
+    ),
+    (
+        "banking77_10shot_intervals.json",
+        "mcnemar_p_exact_per_draw",
+        "BANKING77 10-shot: McNemar exact p per draw",
+        "report",
+    ),
     *[
         ("demo_costs.json", key, f"Demo, cost per 1,000 tickets (USD): {label}", target)
         for key, label, target in (

@@ -144,3 +144,41 @@ def test_calibration_and_eval_catch_out_of_scope_requests(tiny_run: Path, tmp_pa
     assert 'id="out-of-scope"' in render_report(stored)
     info = json.loads((tiny_run / "run.json").read_text())
     assert "Out-of-scope requests" in model_card(task, info, evaluation)
+
+
+def test_a_catch_all_label_is_measured_on_its_own_rows(tmp_path: Path) -> None:
+    from narrowtune.data import Example, Splits
+    from narrowtune.evaluate.classify import Decided, _scope_metrics
+
+    write_csv(tmp_path / "data.csv", make_rows(3))
+    labels = {"refund": "", "shipping": "", "login": "", "other": "fits no label"}
+    task = load_task(
+        write_task(tmp_path, labels=labels, **{"abstain.out_of_scope": {"label": "other"}})
+    )
+
+    def examples(golds: list[str]) -> list[Example]:
+        return [Example(f"text {i}", (g,)) for i, g in enumerate(golds)]
+
+    validation = examples(["refund", "login", "other", "other"])
+    test = examples(["refund", "shipping", "other", "other", "other", "other"])
+    splits = Splits([], validation, test)
+    # Test: two in scope; of four out-of-scope rows, one routed to `other`, one abstained on
+    # (confidence below 0.5), two answered confidently as a label.
+    test_decided = Decided(
+        ["refund", "shipping", "other", "login", "refund", "login"],
+        np.array([0.9, 0.8, 0.95, 0.3, 0.97, 0.6]),
+        None,
+        0.5,
+    )
+    val_decided = Decided(["refund", "login", "refund", "other"], np.array([0.6, 0.65, 0.7, 0.9]))
+    out = _scope_metrics(
+        task, splits, test=test_decided, val=val_decided, oos_val=None, oos_test=None
+    )
+    assert out["source"] == "catch-all label 'other'" and out["test_items"] == 4
+    assert out["recall_at_threshold"] == pytest.approx(2 / 4)
+    # On validation the in-scope rows (0.6, 0.65, both right) meet the precision target from
+    # 0.6; one out-of-scope row is routed to `other`, the other (0.7) must be caught too for 90%
+    # recall, so the threshold goes just above 0.7 and both in-scope test rows stay.
+    assert 0.7 < out["scope_threshold"] <= 0.71
+    assert out["recall_at_scope_threshold"] == pytest.approx(3 / 4)  # 0.97 still gets through
+    assert out["in_scope_coverage_at_scope_threshold"] == 1.0
