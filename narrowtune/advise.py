@@ -315,9 +315,7 @@ def decide(
         ),
         Criterion(
             "demonstrated margin over the baselines",
-            demonstrated
-            if margin.get("delta") is None
-            else bool(demonstrated and margin["delta"] > 0),
+            None if demonstrated is None else bool(demonstrated and margin["delta"] > 0),
             run.get("margin_sentence") or "no evaluated run yet: `narrowtune train --evaluate`",
             "fine-tune",
         ),
