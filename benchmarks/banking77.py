@@ -28,7 +28,15 @@ from narrowtune.evaluate import evaluate_model, machine_description
 from narrowtune.task import load_task
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data" / "banking77"
+# ../shared/data beside the checkout (a git worktree one level deeper finds it a level up).
+DATA = next(
+    (
+        p / "shared" / "data" / "banking77"
+        for p in (ROOT.parent, ROOT.parent.parent)
+        if (p / "shared" / "data" / "banking77").is_dir()
+    ),
+    ROOT.parent / "shared" / "data" / "banking77",
+)
 RESULTS = ROOT / "benchmarks" / "results"
 SHORT = {
     "frozen embeddings + logistic regression": "logreg",
@@ -81,6 +89,16 @@ def flat_result(evaluation: dict, train_seconds: float) -> dict[str, object]:
             out[f"{key}_throughput_per_s"] = round(lat["throughput_per_s"], 1)
         if system.get("train_seconds") is not None and key != "fine_tuned":
             out[f"{key}_fit_seconds"] = round(system["train_seconds"], 1)
+    margin = evaluation["margin"]
+    if margin.get("interval_low") is not None:  # how sure: paired bootstrap + McNemar
+        out["margin_best_baseline"] = margin["best_baseline"]
+        out["margin_points"] = round(100 * margin["delta"], 2)
+        out["margin_interval_low_points"] = round(100 * margin["interval_low"], 2)
+        out["margin_interval_high_points"] = round(100 * margin["interval_high"], 2)
+        out["margin_demonstrated"] = bool(margin["demonstrated"])
+        if margin.get("mcnemar"):
+            out["mcnemar_p_exact"] = float(f"{margin['mcnemar']['p_exact']:.3g}")
+            out["mcnemar_p_mid"] = float(f"{margin['mcnemar']['p_mid']:.3g}")
     out["accuracy"] = out["fine_tuned_accuracy"]
     out["margin_over_logreg_points"] = round(
         float(out["fine_tuned_accuracy"]) - float(out["logreg_accuracy"]),
@@ -152,7 +170,14 @@ def main() -> None:
                 result = run_once(task_path, splits, [*args.override, f"seed={draw}"])
                 print(json.dumps(result), file=sys.stderr, flush=True)
                 draws.append(result)
-            keys = [k for k, v in draws[0].items() if isinstance(v, int | float)]
+            # p-values are not averaged (a mean rounded to 2 decimals reads as 0): listed per draw
+            keys = [
+                k
+                for k, v in draws[0].items()
+                if isinstance(v, int | float) and not k.startswith("mcnemar")
+            ]
+            for key in [k for k in draws[0] if k.startswith("mcnemar")]:
+                record[f"{key}_per_draw"] = [d[key] for d in draws]
             for key in keys:
                 values = [float(d[key]) for d in draws]  # type: ignore[arg-type]
                 record[key] = round(statistics.mean(values), 2)

@@ -233,6 +233,45 @@ HEADLINES = [
             ),
         )
     ],
+    *[
+        (name, key, f"{label}: {what}", target)
+        for name, label in (
+            ("banking77_full_intervals.json", "BANKING77 full"),
+            ("banking77_10shot_intervals.json", "BANKING77 10-shot (mean of draws)"),
+        )
+        for key, what, target in (
+            ("margin_points", "margin over the best baseline (points)", "report"),
+            ("margin_interval_low_points", "its 95% paired bootstrap interval, low", "report"),
+            ("margin_interval_high_points", "its 95% paired bootstrap interval, high", "report"),
+        )
+    ],
+    (
+        "banking77_full_intervals.json",
+        "mcnemar_p_exact",
+        "BANKING77 full: McNemar exact p",
+        "report",
+    ),
+    (
+        "banking77_10shot_intervals.json",
+        "mcnemar_p_exact_per_draw",
+        "BANKING77 10-shot: McNemar exact p per draw",
+        "report",
+    ),
+    *[
+        ("demo_costs.json", key, f"Demo, cost per 1,000 tickets (USD): {label}", target)
+        for key, label, target in (
+            ("fine_tuned_per_1k_answer_all", "fine-tuned, answering all", "report"),
+            ("fine_tuned_per_1k_at_target", "fine-tuned, target-precision threshold", "report"),
+            ("fine_tuned_per_1k_at_cost_threshold", "fine-tuned, cost-optimal threshold", "report"),
+            (
+                "frozen_embeddings_logistic_regression_per_1k_at_cost_threshold",
+                "frozen embeddings + LR, cost-optimal threshold",
+                "baseline",
+            ),
+        )
+    ],
+    ("advise_banking77.json", "wall_seconds", "`advise` on BANKING77: wall seconds", "<= 300"),
+    ("advise_banking77.json", "decision", "`advise` on BANKING77: decision", "report"),
     (
         "serve_load_before.json",
         "requests_per_s",

@@ -109,3 +109,40 @@ def expected_calibration_error(
             }
         )
     return float(ece), table
+
+
+@dataclass(frozen=True)
+class ScopeThreshold:
+    """A threshold meeting a target precision on in-scope requests and a target share of
+    out-of-scope requests caught (abstained on, or routed to a catch-all label)."""
+
+    value: float
+    precision_threshold: float  # the threshold the precision target alone would give
+    recall_threshold: float  # the threshold the out-of-scope target alone would give
+    coverage: float  # of in-scope items, on the data it was chosen on
+    out_of_scope_recall: float  # on the data it was chosen on
+
+
+def choose_scope_threshold(
+    confidence: np.ndarray,
+    correct: np.ndarray,
+    oos_confidence: np.ndarray,
+    *,
+    target_precision: float,
+    target_recall: float,
+    oos_caught: np.ndarray | None = None,
+) -> ScopeThreshold:
+    """The lowest threshold that meets both targets: `target_precision` on the in-scope items
+    (`confidence`, `correct`) and `target_recall` of the out-of-scope items caught, i.e. with a
+    confidence below it, or already caught (`oos_caught`: routed to a catch-all label)."""
+    by_precision = choose_threshold(confidence, correct, target_precision=target_precision).value
+    caught = np.zeros(len(oos_confidence), dtype=bool) if oos_caught is None else oos_caught
+    need = int(np.ceil(target_recall * len(oos_confidence) - 1e-9)) - int(caught.sum())
+    loose = np.sort(oos_confidence[~caught])
+    by_recall = 0.0 if need <= 0 else float(np.nextafter(loose[min(need, len(loose)) - 1], np.inf))
+    value = max(by_precision, by_recall)
+    recall = (
+        float(((oos_confidence < value) | caught).mean()) if len(oos_confidence) else float("nan")
+    )
+    coverage = float((confidence >= value).mean()) if len(confidence) else 0.0
+    return ScopeThreshold(value, by_precision, by_recall, coverage, recall)

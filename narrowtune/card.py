@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from narrowtune.evaluate.columns import cells, summary_columns
-from narrowtune.evaluate.evaluation import Column, Evaluation
+from narrowtune.evaluate.costs import cost_lines
+from narrowtune.evaluate.evaluation import Column, Evaluation, margin_sentence
+from narrowtune.evaluate.scope import scope_lines
 from narrowtune.task import Task
 
 
@@ -74,6 +76,15 @@ def _evaluation_lines(evaluation: Evaluation | None, columns: list[Column]) -> l
             f"Margin over the best baseline ({margin.best_baseline}): "
             f"{100 * margin.delta:+.1f} points of {margin.metric}.",
         ]
+        if margin.interval_low is not None:
+            sentence = margin_sentence(margin)
+            lines += ["", f"How sure: {sentence}."]
     else:
         lines += ["", "Baselines not yet measured: run `narrowtune eval`."]
+    scope = scope_lines(evaluation)
+    if scope:
+        lines += ["", "Out-of-scope requests:", "", "```", *scope, "```"]
+    costs = cost_lines(evaluation)
+    if costs:
+        lines += ["", "Cost of mistakes:", "", "```", *costs, "```"]
     return lines

@@ -138,15 +138,9 @@ def systems_table(evaluation: Any) -> Table:
 
 
 def margin_line(evaluation: Any) -> str:
-    margin = evaluation.margin
-    if margin.delta is None:
-        return "no baseline measured"
-    delta = 100 * margin.delta
-    word = "above" if delta >= 0 else "BELOW"
-    return (
-        f"fine-tuned {margin.metric} {_pct(margin.fine_tuned)} is {abs(delta):.1f} points "
-        f"{word} the best baseline ({margin.best_baseline}, {_pct(margin.best_baseline_value)})"
-    )
+    from narrowtune.evaluate.evaluation import margin_sentence
+
+    return margin_sentence(evaluation.margin)
 
 
 @app.command()
@@ -203,6 +197,11 @@ def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: Backend) 
         )
     out.print(systems_table(evaluation))
     out.print(margin_line(evaluation))
+    from narrowtune.evaluate.costs import cost_lines
+    from narrowtune.evaluate.scope import scope_lines
+
+    for line in [*scope_lines(evaluation), *cost_lines(evaluation)]:
+        out.print(line, markup=False, highlight=False)
     for warning in evaluation.warnings or []:
         console.print(f"[yellow]warning:[/] {warning}")
     for note in evaluation.notes:
@@ -220,6 +219,49 @@ def eval_(
 ) -> None:
     """Score a run and every baseline on the same test split; writes report.html."""
     _evaluate(_load(task_file, overrides), run, baselines=baselines, backend=backend)
+
+
+@app.command()
+def advise(task_file: TaskArg, overrides: Overrides = None) -> None:
+    """Decide between fine-tuning, prompting, retrieval and a workflow, from measurements on
+    the task's data and this machine and the task's `profile:`; writes runs/<task>/advice.json."""
+    from narrowtune.advise import advise as run_advise
+
+    task = _load(task_file, overrides)
+    with progress_bars() as progress:
+        advice = run_advise(task, progress=progress)
+    out.print(f"[bold]decision: {advice.decision}[/]")
+    for reason in advice.reasons:
+        out.print(f"  because {reason}", markup=False, highlight=False)
+    table = Table(title="criteria (measured unless marked profile)")
+    for name in ("criterion", "met", "measurement", "argues for"):
+        table.add_column(name, justify="left")
+    for c in advice.criteria:
+        met = "—" if c.met is None else ("yes" if c.met else "no")
+        table.add_row(c.name, met, c.evidence, c.favours)
+    out.print(table)
+    opts = advice.options
+    for name in ("fine-tune", "prompt"):
+        o = opts[name]
+        out.print(
+            f"{name}: {_money(o['cost_per_1k'])} per 1,000 calls, {_money(o['cost_per_month'])} "
+            f"per month, {o['latency_ms']:.0f} ms ({o['measured']})",
+            markup=False,
+            highlight=False,
+        )
+    out.print(f"break-even volume: {opts['break_even_calls_per_day']:,.0f} calls/day")
+    for item in advice.measure_first:
+        console.print(f"measure first: {item}", markup=False, highlight=False)
+    assumed = [f"{k}={v['value']}" for k, v in advice.assumptions.items() if v["assumed"]]
+    if assumed:
+        console.print("assumed (set them under `profile:`): " + ", ".join(assumed), markup=False)
+    for note in advice.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    out.print(f"advice: [bold]{task.runs_path / 'advice.json'}[/] ({advice.seconds:.0f} s)")
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
 
 
 @app.command()

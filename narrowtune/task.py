@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
@@ -103,8 +104,120 @@ class TrainSpec(_Strict):
     max_minutes: float | None = Field(default=None, gt=0)
 
 
+class OutOfScopeSpec(_Strict):
+    """Requests that belong to no label: examples of them, or a catch-all label in the data."""
+
+    examples: str | None = Field(
+        default=None,
+        description="A file of out-of-scope requests (CSV, JSONL or Parquet; the task's text "
+        "column, no label): part chooses the threshold, the rest measures it.",
+    )
+    label: str | None = Field(
+        default=None, description="A catch-all label in the data whose rows are out of scope."
+    )
+    target_recall: float = Field(
+        default=0.9,
+        gt=0,
+        le=1.0,
+        description="Share of out-of-scope requests that must be abstained on (or routed to the "
+        "catch-all label), on validation.",
+    )
+    validation: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1.0,
+        description="Share of `examples` used to choose the threshold; the rest is the test.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OutOfScopeSpec:
+        if (self.examples is None) == (self.label is None):
+            raise ValueError("give exactly one of `examples` (a file) or `label` (a catch-all)")
+        return self
+
+
+class ProfileSpec(_Strict):
+    """How the job runs, for `narrowtune advise`: what it cannot measure itself. Every value
+    not given is a printed assumption."""
+
+    volume_per_day: float = Field(default=1000, ge=0, description="Calls per day.")
+    latency_budget_ms: float = Field(default=1000, gt=0, description="Most a call may take.")
+    facts_change: Literal["never", "yearly", "monthly", "weekly", "daily"] = Field(
+        default="yearly", description="How often the facts answers depend on change."
+    )
+    risk: Literal["low", "medium", "high"] = Field(
+        default="medium", description="How bad a wrong answer is."
+    )
+    process_stable: bool = Field(
+        default=True, description="Whether the labels / steps of the job are settled."
+    )
+    multi_step: bool = Field(
+        default=False, description="Whether the job is several steps (approve, look up, act)."
+    )
+    llm_price_per_1m_tokens: float = Field(
+        default=0.50, ge=0, description="Prompted-LLM price per million tokens (in + out)."
+    )
+    llm_latency_ms: float = Field(
+        default=800, gt=0, description="Prompted-LLM latency per call, when not measured."
+    )
+    hosting_cost_per_hour: float = Field(
+        default=0.10, ge=0, description="What the machine serving the small model costs."
+    )
+
+
 class AbstainSpec(_Strict):
     target_precision: float = Field(default=0.95, gt=0, le=1.0)
+    out_of_scope: OutOfScopeSpec | None = Field(
+        default=None,
+        description="Out-of-scope traffic: the threshold must also catch `target_recall` of it.",
+    )
+
+
+class CostSpec(_Strict):
+    """What mistakes cost (any unit; `unit` names it): `eval` reports the expected cost per
+    1,000 calls of every system and a cost-optimal abstention threshold."""
+
+    errors: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="gold label -> predicted label -> cost of that mistake; '*' as the predicted "
+        "label stands for any other label. Unlisted mistakes cost `default`.",
+    )
+    default: float = Field(default=1.0, ge=0, description="Cost of a mistake not in `errors`.")
+    review: float = Field(
+        default=0.0, ge=0, description="Cost of one human review (an abstained prediction)."
+    )
+    unit: str = Field(default="USD", description="The unit costs are in (for reports only).")
+
+    @field_validator("errors")
+    @classmethod
+    def _costs_are_mistakes(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for gold, row in value.items():
+            if not isinstance(row, dict):
+                raise ValueError(f"{gold}: give a mapping of predicted label -> cost")
+            for predicted, cost in row.items():
+                if cost < 0 or cost != cost:
+                    raise ValueError(f"{gold}.{predicted}: a cost must be >= 0 (got {cost})")
+                if predicted == gold:
+                    raise ValueError(
+                        f"{gold}.{predicted}: predicting the right label is not a mistake"
+                    )
+        return value
+
+    def unknown_labels(self, labels: list[str]) -> list[str]:
+        """Problems naming each label in `errors` that is not one of `labels`."""
+        known = set(labels)
+        problems = []
+        for gold, row in self.errors.items():
+            for name, where in [(gold, f"errors.{gold}")] + [
+                (p, f"errors.{gold}.{p}") for p in row if p != "*"
+            ]:
+                if name not in known:
+                    close = difflib.get_close_matches(name, labels, n=1)
+                    hint = (
+                        f"did you mean '{close[0]}'?" if close else f"labels: {', '.join(labels)}"
+                    )
+                    problems.append(f"costs.{where}: '{name}' is not a label — {hint}")
+        return problems
 
 
 def _error_details(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[InitErrorDetails]:
@@ -140,6 +253,12 @@ class Task(_Strict):
         description="Label names, optionally with a description each (used by zero-shot).",
     )
     multi_label: bool = False
+    profile: ProfileSpec = Field(
+        default_factory=ProfileSpec, description="How the job runs (for `narrowtune advise`)."
+    )
+    costs: CostSpec | None = Field(
+        default=None, description="What mistakes and human reviews cost (see CostSpec)."
+    )
     output_schema: dict[str, Any] | str | None = Field(
         default=None,
         alias="schema",
@@ -223,6 +342,27 @@ class Task(_Strict):
             return {str(v): "" for v in value}
         if isinstance(value, dict):
             return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        return value
+
+    @field_validator("abstain")
+    @classmethod
+    def _catch_all_label(cls, value: AbstainSpec, info: ValidationInfo) -> AbstainSpec:
+        labels = info.data.get("labels")
+        scope = value.out_of_scope
+        if scope is not None and scope.label is not None and labels and scope.label not in labels:
+            close = difflib.get_close_matches(scope.label, list(labels), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"labels: {', '.join(labels)}"
+            raise ValueError(f"out_of_scope.label: '{scope.label}' is not a label — {hint}")
+        return value
+
+    @field_validator("costs")
+    @classmethod
+    def _cost_labels(cls, value: CostSpec | None, info: ValidationInfo) -> CostSpec | None:
+        labels = info.data.get("labels")
+        if value is not None and labels:
+            problems = [p.removeprefix("costs.") for p in value.unknown_labels(list(labels))]
+            if problems:
+                raise ValueError("; ".join(problems))
         return value
 
     def __getattr__(self, name: str) -> Any:
@@ -341,6 +481,9 @@ def _field_names(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
         if field is None:
             return []
         current = field.annotation
+        # An optional section (`X | None`): its model is the one to look in.
+        models = [a for a in get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)]
+        current = models[0] if len(models) == 1 else current
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
     return [n for n in current.model_fields if n != "base_dir"]

@@ -58,6 +58,11 @@ def test_eval_compares_with_baselines_and_writes_report(trained_task: Path) -> N
     assert names[0].startswith("fine-tuned") and len(names) == 4
     assert all(s["metrics"]["n"] == evaluation["split"]["test"] for s in evaluation["systems"])
     assert evaluation["margin"]["delta"] is not None
+    # How sure: the interval on the margin, and a plain word about 12 test examples.
+    margin = evaluation["margin"]
+    assert margin["interval_low"] <= margin["delta"] <= margin["interval_high"]
+    assert margin["test_items"] == evaluation["split"]["test"] and "mcnemar" in margin
+    assert "interval" in result.output and "too few for a margin" in " ".join(result.output.split())
     html = (run_dir / "report.html").read_text()
     assert "<svg" in html and "zero-shot similarity" in html
 
@@ -159,6 +164,10 @@ def test_init_scaffold_then_refuses_overwrite(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     task = load_task(tmp_path / "support" / "task.yaml")
     assert task.name == "support" and len(task.labels or {}) == 3
+    from narrowtune.data.scope import out_of_scope_examples
+
+    scope = out_of_scope_examples(task)  # the starter has requests that fit no label
+    assert task.abstain.out_of_scope is not None and len(scope.validation) == 4
     result = runner.invoke(app, ["init", "support", "--directory", str(tmp_path / "support")])
     assert result.exit_code == 2 and "not empty" in result.output
 
@@ -197,6 +206,7 @@ def test_help_lists_every_command() -> None:
         "keys",
         "feedback",
         "demo",
+        "advise",
         "runs",
     ):
         assert command in result.output

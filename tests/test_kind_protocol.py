@@ -176,11 +176,17 @@ def test_the_evaluation_keeps_the_stored_shape(trained: Trained) -> None:
     has (tests/test_evaluation.py), at every level that users read."""
     import json
 
-    fresh = trained.kind.evaluate(trained.task, trained.model, trained.splits, latency=False)
-    fresh = fresh.to_dict()
+    typed = trained.kind.evaluate(trained.task, trained.model, trained.splits, latency=False)
+    for system in typed.systems:  # the per-item scores recompute the metric exactly
+        assert system.items is not None, system.name
+        assert system.items.observed() == pytest.approx(system.metrics[typed.primary_metric])
+    fresh = typed.to_dict()
     old = json.loads((STORED / f"metrics_{trained.kind.name}.json").read_text())
     assert set(fresh) == set(old) - RUN_KEYS
-    assert set(fresh["split"]) == set(old["split"]) and set(fresh["margin"]) == set(old["margin"])
+    assert set(fresh["split"]) == set(old["split"]) and set(fresh["margin"]) >= set(old["margin"])
+    # Every built-in kind gives per-item scores: its margin comes with an interval.
+    assert fresh["margin"]["interval_low"] <= fresh["margin"]["delta"]
+    assert fresh["margin"]["delta"] <= fresh["margin"]["interval_high"]
     assert [s["name"] for s in fresh["systems"]] == [s["name"] for s in old["systems"]]
     assert set(fresh["systems"][0]) == set(old["systems"][0])
     assert set(fresh["systems"][0]["metrics"]) == set(old["systems"][0]["metrics"])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ColumnFormat = Literal["pct", "num", "ms", "int"]
+ColumnFormat = Literal["pct", "num", "ms", "int", "cost"]
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,24 @@ CLASSIFICATION_COLUMNS: list[Column] = [
 ]
 
 
+# Added when the task declares what mistakes cost (narrowtune.evaluate.costs).
+COST_COLUMNS: list[Column] = [
+    Column("cost.per_1k_at_target", "cost/1k", "cost"),
+    Column("cost.per_1k_at_cost_threshold", "cost/1k cost-opt", "cost"),
+]
+
+
 def summary_columns(evaluation: Any) -> list[Column]:
-    """The columns of an `Evaluation`, or of its stored form (a mapping)."""
+    """The columns of an `Evaluation`, or of its stored form (a mapping); the cost columns are
+    added when the evaluation priced its systems' mistakes."""
     if not isinstance(evaluation, Mapping):
-        return list(evaluation.columns or CLASSIFICATION_COLUMNS)
-    given = evaluation.get("columns")
-    return [Column.from_dict(c) for c in given] if given else list(CLASSIFICATION_COLUMNS)
+        columns = list(evaluation.columns or CLASSIFICATION_COLUMNS)
+        priced = bool(evaluation.details.get("costs"))
+    else:
+        given = evaluation.get("columns")
+        columns = [Column.from_dict(c) for c in given] if given else list(CLASSIFICATION_COLUMNS)
+        priced = bool(evaluation.get("costs"))
+    return columns + COST_COLUMNS if priced else columns
 
 
 def lookup(system: Any, key: str) -> Any:
@@ -74,6 +86,8 @@ def format_value(value: Any, fmt: str) -> str:
         return f"{float(value):.1f}"
     if fmt == "int":
         return f"{float(value):.0f}"
+    if fmt == "cost":
+        return f"{float(value):,.2f}"
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,6 +21,7 @@ from narrowtune.evaluate.columns import Column
 
 if TYPE_CHECKING:
     from narrowtune.data import Example, Splits
+    from narrowtune.evaluate.significance import ItemScores
 
 Role = Literal["fine-tuned", "baseline"]
 
@@ -31,7 +32,8 @@ class SystemResult:
 
     `metrics` holds the kind's metrics (fractions in [0, 1] unless named otherwise) and may
     nest tables (per class, coverage curve); `latency` holds p50_ms, p95_ms, throughput_per_s
-    and cost_per_1k_usd when measured."""
+    and cost_per_1k_usd when measured. `items` (never stored) holds the per-test-item
+    statistics the margin's interval is computed from."""
 
     name: str
     role: Role
@@ -39,6 +41,7 @@ class SystemResult:
     metrics: dict[str, Any]
     train_seconds: float | None = None
     latency: dict[str, Any] | None = None
+    items: ItemScores | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,34 +67,125 @@ class SystemResult:
 
 @dataclass(frozen=True)
 class Margin:
-    """The fine-tuned model against the best baseline on the primary metric."""
+    """The fine-tuned model against the best baseline on the primary metric, and how sure it is.
+
+    `interval_low`/`interval_high`: the paired bootstrap interval (at `level`, from `resamples`
+    resamples of the `test_items` scored) on `delta`; `mcnemar`: McNemar's test on right/wrong
+    per item (`a_only`: items only the fine-tuned model got right, `b_only`: only the baseline;
+    exact and mid-p two-sided p-values). None when not measured (older runs, or a kind that
+    gives no per-item scores)."""
 
     metric: str
     fine_tuned: float | None
     best_baseline: str | None = None
     best_baseline_value: float | None = None
     delta: float | None = None
+    interval_low: float | None = None
+    interval_high: float | None = None
+    level: float | None = None
+    resamples: int | None = None
+    test_items: int | None = None
+    mcnemar: dict[str, Any] | None = None
 
     @classmethod
     def between(cls, metric: str, systems: Sequence[SystemResult]) -> Margin:
         """The margin of `systems[0]` (the fine-tuned model) over the best of the rest; a
-        baseline without the metric is left out, and no delta is given without a baseline."""
+        baseline without the metric is left out, and no delta is given without a baseline.
+        When both systems carry per-item scores, the margin gets its interval and McNemar's
+        test (accuracy-like metrics)."""
         fine = systems[0].metrics.get(metric) if systems else None
         scored = [s for s in systems[1:] if s.metrics.get(metric) is not None]
         best = max(scored, key=lambda s: s.metrics[metric]) if scored else None
         if best is None:
             return cls(metric, fine)
         value = best.metrics[metric]
-        return cls(metric, fine, best.name, value, None if fine is None else fine - value)
+        margin = cls(metric, fine, best.name, value, None if fine is None else fine - value)
+        a, b = systems[0].items, best.items
+        if fine is None or a is None or b is None or len(a) != len(b) or len(a) == 0:
+            return margin
+        from narrowtune.evaluate import significance as sig
+
+        low, high = sig.paired_interval(a, b)
+        test = None
+        if a.correct is not None and b.correct is not None:
+            test = sig.mcnemar(a.correct, b.correct)
+        return replace(
+            margin,
+            interval_low=low,
+            interval_high=high,
+            level=sig.LEVEL,
+            resamples=sig.RESAMPLES,
+            test_items=len(a),
+            mcnemar=test,
+        )
+
+    @property
+    def demonstrated(self) -> bool | None:
+        """Whether the interval excludes zero (None: no interval measured)."""
+        if self.interval_low is None or self.interval_high is None:
+            return None
+        return self.interval_low > 0 or self.interval_high < 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "metric": self.metric,
             "fine_tuned": self.fine_tuned,
             "best_baseline": self.best_baseline,
             "best_baseline_value": self.best_baseline_value,
             "delta": self.delta,
         }
+        if self.interval_low is not None:
+            out.update(
+                interval_low=self.interval_low,
+                interval_high=self.interval_high,
+                level=self.level,
+                resamples=self.resamples,
+                test_items=self.test_items,
+                demonstrated=self.demonstrated,
+                mcnemar=self.mcnemar,
+            )
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Margin:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _points(value: float) -> str:
+    return f"{100 * value:+.1f}".replace("-", "−")
+
+
+def margin_sentence(margin: Margin) -> str:
+    """The margin in one plain sentence, never without its interval when one was measured: "no
+    demonstrated margin" when the interval includes zero."""
+    if margin.delta is None or margin.fine_tuned is None:
+        return "no baseline measured: no evidence yet that fine-tuning beats the alternatives"
+    ft, base = 100 * margin.fine_tuned, 100 * (margin.best_baseline_value or 0.0)
+    versus = f"the best baseline ({margin.best_baseline}, {base:.1f})"
+    if margin.interval_low is None or margin.interval_high is None:
+        word = "above" if margin.delta >= 0 else "BELOW"
+        return (
+            f"fine-tuned {margin.metric} {ft:.1f} is {abs(100 * margin.delta):.1f} points {word} "
+            f"{versus}; no interval measured (no per-item scores), so how sure this is is unknown"
+        )
+    level = round(100 * (margin.level or 0.95))
+    interval = (
+        f"{level}% interval {_points(margin.interval_low)} to {_points(margin.interval_high)}"
+    )
+    evidence = f"{margin.test_items} test items"
+    if margin.mcnemar is not None:
+        evidence += f", McNemar p = {margin.mcnemar['p_exact']:.3g}"
+    if not margin.demonstrated:
+        return (
+            f"no demonstrated margin: fine-tuned {margin.metric} {ft:.1f} vs {versus}, "
+            f"{_points(margin.delta)} points; the {interval} includes zero ({evidence})"
+        )
+    word = "above" if margin.delta > 0 else "BELOW"
+    return (
+        f"fine-tuned {margin.metric} {ft:.1f} is {abs(100 * margin.delta):.1f} points {word} "
+        f"{versus}; {interval} points ({evidence})"
+    )
 
 
 @dataclass(frozen=True)
@@ -237,7 +331,7 @@ class Evaluation:
             split=SplitInfo.from_dict(data.get("split") or {}),
             primary_metric=str(data.get("primary_metric", "")),
             systems=systems,
-            margin=Margin(**margin)
+            margin=Margin.from_dict(margin)
             if isinstance(margin, Mapping)
             else Margin.between(str(data.get("primary_metric", "")), systems),
             columns=None if columns is None else [Column.from_dict(c) for c in columns],
@@ -286,7 +380,21 @@ def build_evaluation(
     fingerprint, and the margin of `systems[0]` over the best baseline. `evaluated`: the test
     examples actually scored, when a kind scores fewer than the whole test split."""
     from narrowtune.data import fingerprint
+    from narrowtune.evaluate.significance import FEW_TEST_ITEMS
 
+    notes = list(notes or [])
+    scored = len(splits.test) if evaluated is None else len(evaluated)
+    if scored < FEW_TEST_ITEMS:
+        notes.append(
+            f"only {scored} test examples: one example moves {primary_metric} by "
+            f"{100 / max(scored, 1):.1f} points, too few for a margin to mean much. "
+            "Measure on more labelled data before deciding."
+        )
+    if len(splits.validation) < FEW_TEST_ITEMS:
+        notes.append(
+            f"only {len(splits.validation)} validation examples: the thresholds and "
+            "temperatures chosen on so few are rough guesses."
+        )
     return Evaluation(
         task=task_name,
         kind=kind,
@@ -304,6 +412,6 @@ def build_evaluation(
         margin=Margin.between(primary_metric, systems),
         columns=columns,
         sections=list(sections or []),
-        notes=list(notes or []),
+        notes=notes,
         details=dict(details or {}),
     )

@@ -22,14 +22,51 @@ from narrowtune.evaluate.evaluation import (
     build_evaluation,
 )
 from narrowtune.evaluate.metrics import measure_latency
+from narrowtune.evaluate.significance import ItemScores, count_items, mean_items
 from narrowtune.kinds.base import Prediction
-from narrowtune.kinds.extract.metrics import SpanSet, extraction_metrics, field_correct
+from narrowtune.kinds.extract.metrics import (
+    SpanSet,
+    document_correct,
+    extraction_metrics,
+    field_correct,
+    item_counts,
+)
 
 if TYPE_CHECKING:
     from narrowtune.data import Example, Splits
     from narrowtune.kinds.extract.model import ExtractModel
     from narrowtune.progress import ProgressFn
     from narrowtune.task import Task
+
+
+def extraction_items(
+    metric: str,
+    fields: Sequence[Any],
+    golds: Sequence[dict[str, Any]],
+    predictions: Sequence[Prediction],
+    *,
+    gold_spans: Sequence[SpanSet] | None,
+    pred_spans: Sequence[SpanSet] | None,
+    gold_labels: Sequence[str] | None,
+) -> ItemScores | None:
+    """Per-document statistics of `metric`, for the margin's interval (None when unmeasured)."""
+    outputs = [p.output or {} for p in predictions]
+    if metric == "field_f1":
+        return count_items(
+            "micro_f1", [[[c] for c in item_counts(fields, g, o)] for g, o in zip(golds, outputs)]
+        )
+    if metric == "exact_match":
+        ok = [document_correct(fields, g, o) for g, o in zip(golds, outputs)]
+        return mean_items([float(x) for x in ok], ok)
+    if metric == "span_f1" and gold_spans is not None and pred_spans is not None:
+        counts = [
+            [[len(g & p)], [len(p - g)], [len(g - p)]] for g, p in zip(gold_spans, pred_spans)
+        ]
+        return count_items("micro_f1", counts)
+    if metric == "intent_accuracy" and gold_labels is not None:
+        ok = [p.label == g for p, g in zip(predictions, gold_labels)]
+        return mean_items([float(x) for x in ok], ok)
+    return None
 
 
 def _gold_spans(examples: Sequence[Example]) -> list[SpanSet]:
@@ -175,6 +212,17 @@ def evaluate(
             gold_labels=gold_labels,
         )
 
+    def items(preds: list[Prediction], spans: list[SpanSet] | None) -> ItemScores | None:
+        return extraction_items(
+            task.metric,
+            fields,
+            golds,
+            preds,
+            gold_spans=gold_spans,
+            pred_spans=spans if has_spans else None,
+            gold_labels=gold_labels,
+        )
+
     start = time.perf_counter()
     predictions, spans = model.predict_with_spans(texts)
     metrics, table = score(predictions, spans)
@@ -191,6 +239,7 @@ def evaluate(
             train_seconds=train_seconds,
             metrics=metrics,
             latency=measure_latency(model.predict, texts) if latency else None,
+            items=items(predictions, spans),
         )
     ]
     tables = {fine_name: table}
@@ -257,6 +306,7 @@ def evaluate(
                     latency=measure_latency(predict, texts, single=20)
                     if latency and not isinstance(system, bl.LLMExtractor)
                     else None,
+                    items=items(preds, b_spans),
                 )
             )
             tables[system.name] = b_table

@@ -37,7 +37,8 @@ from narrowtune.evaluate.evaluation import (
     SystemResult,
     build_evaluation,
 )
-from narrowtune.kinds.generate.metrics import chrf, rouge_l
+from narrowtune.evaluate.significance import ItemScores, count_items, mean_items
+from narrowtune.kinds.generate.metrics import chrf, chrf_counts, rouge_l
 from narrowtune.kinds.generate.model import GenerateModel, base_card_notes, base_model
 from narrowtune.kinds.generate.template import with_system
 
@@ -209,6 +210,22 @@ def score_outputs(
     return metrics
 
 
+def generation_items(
+    metric: str, checked: Sequence[Checked], references: Sequence[str]
+) -> ItemScores | None:
+    """Per-output statistics of `metric`, for the margin's interval (None for another metric)."""
+    outputs = [c.text for c in checked]
+    if metric in ("contract_rate", "contract_rate_before_retry"):
+        ok = [c.valid if metric == "contract_rate" else not c.first_problems for c in checked]
+        return mean_items([float(x) for x in ok], ok)
+    if metric == "rouge_l":
+        return mean_items([rouge_l([o], [r]) for o, r in zip(outputs, references)])
+    if metric == "chrf":
+        per_item = [list(zip(*chrf_counts(o, r))) for o, r in zip(outputs, references)]
+        return count_items("chrf", per_item)
+    return None
+
+
 def _failure_table(systems: list[SystemResult], checked: dict[str, list[Checked]]) -> Table:
     rows = []
     for system in systems:
@@ -356,6 +373,7 @@ def evaluate(
                 "cost_per_1k_usd": COST_PER_HOUR_USD / 3600 / throughput * 1000,
             }
         result.metrics, result.latency = metrics, lat
+        result.items = generation_items(task.metric, results, references)
         systems.append(result)
         checked[result.name] = results
         if progress:

@@ -160,6 +160,21 @@ def render_report(evaluation: Evaluation | Mapping[str, Any]) -> str:
     ]
     if not multi_label:
         sections.append(("confusion", "Confusion matrix", _confusion_section(fine_tuned)))
+    from narrowtune.evaluate.scope import scope_lines
+
+    scope = scope_lines(dict(evaluation))
+    if scope:
+        items = "".join(f"<li>{escape(line.strip())}</li>" for line in scope[1:])
+        sections.insert(
+            sections.index(next(s for s in sections if s[0] == "coverage")) + 1,
+            (
+                "out-of-scope",
+                "Out-of-scope requests",
+                f"<p>{escape(scope[0])}</p><ul>{items}</ul>",
+            ),
+        )
+    if evaluation.get("costs"):
+        sections.append(("costs", "Cost of mistakes", _costs_section(evaluation, systems)))
     sections += [
         ("per-class", "Per-class results (worst first)", _per_class_section(fine_tuned)),
         ("errors", "Errors", _errors_section(evaluation)),
@@ -290,6 +305,28 @@ def _headline(ev: dict[str, Any], systems: list[dict], fine_tuned: dict | None) 
         kind, verdict = "below", f"fine-tuning is {-points:.1f} points BELOW the best baseline"
     else:
         kind, verdict = "level", "fine-tuning is level with the best baseline (within 0.1 points)"
+    sure = ""
+    low, high = margin.get("interval_low"), margin.get("interval_high")
+    if low is not None and high is not None:
+        level = round(100 * float(margin.get("level") or 0.95))
+        sure = (
+            f" {level}% paired bootstrap interval on the difference: "
+            f"<strong>{100 * low:+.1f} to {100 * high:+.1f}</strong> points"
+            f" ({_int(margin.get('test_items') or 0)} test items"
+        )
+        test = margin.get("mcnemar")
+        if test:
+            sure += (
+                f"; McNemar exact p = {test['p_exact']:.3g}, mid-p = {test['p_mid']:.3g}: "
+                f"{test['a_only']} items only the fine-tuned model got right, "
+                f"{test['b_only']} only the baseline"
+            )
+        sure += ")."
+        if low <= 0 <= high:
+            kind = "level"
+            verdict = (
+                f"no demonstrated margin ({points:+.1f} points, but the interval includes zero)"
+            )
     n = (fine_tuned or {}).get("metrics", {}).get("n")
     resolution = ""
     if n:
@@ -300,8 +337,68 @@ def _headline(ev: dict[str, Any], systems: list[dict], fine_tuned: dict | None) 
     return (
         f'<p class="headline {kind}">{ft_name}: {escape(metric)} <strong>{_pct(ft_value)}</strong>'
         f" vs best baseline {baseline}: <strong>{_pct(margin['best_baseline_value'])}</strong>"
-        f' — <strong class="verdict">{verdict}</strong> on {escape(metric)}.{resolution}</p>'
+        f' — <strong class="verdict">{verdict}</strong> on {escape(metric)}.{sure}{resolution}</p>'
     )
+
+
+def _costs_section(ev: Mapping[str, Any], systems: list[dict]) -> str:
+    """Expected cost per 1,000 calls of every system, the thresholds, the costly confusions."""
+    costs = ev.get("costs") or {}
+    unit = escape(str(costs.get("unit", "")))
+
+    def money(value: Any) -> str:
+        return DASH if value is None else f"{float(value):,.2f}"
+
+    rows = []
+    for system in systems:
+        cost = (system.get("metrics") or {}).get("cost")
+        if not cost:
+            continue
+        threshold = cost.get("cost_threshold")
+        coverage = cost.get("coverage_at_cost_threshold")
+        rows.append(
+            f"<tr><td>{escape(str(system.get('name')))}</td>"
+            f'<td class="num">{money(cost.get("per_1k_answer_all"))}</td>'
+            f'<td class="num">{money(cost.get("per_1k_at_target"))}</td>'
+            f'<td class="num">{DASH if threshold is None else f"{threshold:.3f}"}</td>'
+            f'<td class="num">{_pct(coverage)}</td>'
+            f'<td class="num">{money(cost.get("per_1k_at_cost_threshold"))}</td></tr>'
+        )
+    lead = (
+        f"<p>Expected cost per 1,000 calls on the test split, in {unit}: a mistake costs what the "
+        f"task declares (unlisted mistakes {escape(str(costs.get('default')))}), a human review "
+        f"of an abstained call {escape(str(costs.get('review')))}. The cost-optimal threshold is "
+        "chosen on validation, like the target-precision one, and only measured here.</p>"
+    )
+    table = (
+        '<div class="scroll"><table><thead><tr><th>System</th><th class="num">answer all</th>'
+        '<th class="num">target-precision threshold</th><th class="num">cost-optimal threshold'
+        '</th><th class="num">its coverage</th><th class="num">at cost-optimal threshold</th>'
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+    )
+    cheapest = costs.get("cheapest")
+    if cheapest:
+        table += (
+            f"<p>Cheapest on test: <strong>{escape(str(cheapest['system']))}</strong> "
+            f"({escape(str(cheapest['setting']))}): {money(cheapest['per_1k'])} "
+            "per 1,000 calls.</p>"
+        )
+    confusions = costs.get("confusions") or []
+    if confusions:
+        body = "".join(
+            f"<tr><td>{escape(str(c['gold']))}</td><td>{escape(str(c['predicted']))}</td>"
+            f'<td class="num">{c["count"]}</td><td class="num">{money(c["cost_each"])}</td>'
+            f'<td class="num">{money(c["per_1k"])}</td></tr>'
+            for c in confusions
+        )
+        table += (
+            "<p>The fine-tuned model's most expensive mistakes (answered calls only):</p>"
+            "<table><thead><tr><th>gold</th><th>predicted</th><th class='num'>count</th>"
+            "<th class='num'>cost each</th><th class='num'>per 1,000 calls</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
+    notes = "".join(f"<li>{escape(str(n))}</li>" for n in costs.get("notes") or [])
+    return lead + table + (f"<ul>{notes}</ul>" if notes else "")
 
 
 def _systems_table(ev: dict[str, Any], systems: list[dict]) -> str:

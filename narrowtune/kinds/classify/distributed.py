@@ -70,6 +70,7 @@ def train_distributed(
         folder = Path(tmp)
         spec = task.model_copy(deep=True)
         spec.train.processes = 1  # each worker trains as one process of the group
+        spec.abstain.out_of_scope = None  # its file is read by the caller, after training
         (folder / "task.json").write_text(json.dumps(spec.resolved()))
         _write_examples(folder / "train.jsonl", train)
         _write_examples(folder / "validation.jsonl", validation)

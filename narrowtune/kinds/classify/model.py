@@ -40,6 +40,8 @@ class ClassifyConfig:
     threshold: float = 0.0
     target_precision: float = 0.95
     validation_coverage: float = 1.0
+    target_out_of_scope_recall: float | None = None
+    validation_out_of_scope_recall: float | None = None
     base: str = ""
     mode: str = "full"
     history: list[dict[str, float]] = field(default_factory=list)

@@ -1,4 +1,5 @@
-"""The `narrowtune init --kind classify` starter: three intents, eight examples each."""
+"""The `narrowtune init --kind classify` starter: three intents, eight examples each, and a few
+requests that belong to none of them (out_of_scope.csv: the threshold must catch them too)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ STARTER = {
 }
 
 
+# Requests the router was never meant to answer: half choose the threshold, half measure it.
+OUT_OF_SCOPE = [
+    "the weather is lovely",
+    "tell me a joke",
+    "what is the capital of Peru",
+    "recommend a good book",
+    "who won the match yesterday",
+    "write a poem about the sea",
+    "how do I boil an egg",
+    "play some music",
+]
+
+
 def scaffold(directory: Path, name: str) -> dict[str, Any]:
     """Write data.csv (text,label) into `directory`; return the task mapping over it."""
     with (directory / "data.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -47,6 +61,10 @@ def scaffold(directory: Path, name: str) -> dict[str, Any]:
         writer.writerow(["text", "label"])
         for label, texts in STARTER.items():
             writer.writerows([text, label] for text in texts)
+    with (directory / "out_of_scope.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text"])
+        writer.writerows([text] for text in OUT_OF_SCOPE)
     return {
         "name": name,
         "kind": "classify",
@@ -54,6 +72,9 @@ def scaffold(directory: Path, name: str) -> dict[str, Any]:
         "data": {"train": "data.csv", "text_column": "text", "label_column": "label"},
         "labels": {label: "" for label in STARTER},
         "split": {"validation": 0.25, "test": 0.25},
-        "abstain": {"target_precision": 0.95},
+        "abstain": {
+            "target_precision": 0.95,
+            "out_of_scope": {"examples": "out_of_scope.csv", "target_recall": 0.9},
+        },
         "seed": 13,
     }

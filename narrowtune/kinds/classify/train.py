@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from narrowtune.calibration import choose_threshold, fit_temperature
+from narrowtune.calibration import choose_scope_threshold, choose_threshold, fit_temperature
 from narrowtune.data.labels import is_correct, label_targets
 from narrowtune.encoders import Encoder
 from narrowtune.kinds.classify.model import ClassifyConfig, ClassifyModel
@@ -41,7 +41,7 @@ from narrowtune.progress import ProgressFn
 
 if TYPE_CHECKING:
     from narrowtune.data import Example
-    from narrowtune.task import Task, TrainSpec
+    from narrowtune.task import OutOfScopeSpec, Task, TrainSpec
 
 
 def resolve_mode(options: TrainSpec, train: Sequence[Example]) -> str:
@@ -182,8 +182,19 @@ def fine_tune(
     return history
 
 
-def calibrate(model: ClassifyModel, validation: Sequence[Example], target_precision: float) -> None:
-    """Fit the temperature and the abstention threshold on validation data (in place)."""
+def calibrate(
+    model: ClassifyModel,
+    validation: Sequence[Example],
+    target_precision: float,
+    *,
+    scope: OutOfScopeSpec | None = None,
+    out_of_scope: Sequence[Example] = (),
+) -> None:
+    """Fit the temperature and the abstention threshold on validation data (in place).
+
+    With `scope` (the task's `abstain.out_of_scope`), the threshold must also catch
+    `scope.target_recall` of the out-of-scope validation requests: `out_of_scope` (examples of
+    them), or the validation rows labelled with the catch-all `scope.label`."""
     config = model.config
     logits = model.logits([ex.text for ex in validation])
     y = label_targets(validation, config.labels, config.multi_label)
@@ -191,10 +202,54 @@ def calibrate(model: ClassifyModel, validation: Sequence[Example], target_precis
     preds = model.predictions_from_logits(logits)
     confidence = np.array([p.confidence for p in preds])
     correct = is_correct([p.label for p in preds], validation)
-    chosen = choose_threshold(confidence, correct, target_precision=target_precision)
-    config.threshold = chosen.value
     config.target_precision = target_precision
-    config.validation_coverage = chosen.coverage
+    if scope is None or (scope.label is None and not out_of_scope):
+        chosen = choose_threshold(confidence, correct, target_precision=target_precision)
+        config.threshold = chosen.value
+        config.validation_coverage = chosen.coverage
+        return
+    if scope.label is not None:  # the catch-all label's rows are the out-of-scope ones
+        outside = np.array([scope.label in ex.labels for ex in validation], dtype=bool)
+        in_conf, in_correct, oos_conf = confidence[~outside], correct[~outside], confidence[outside]
+        caught = np.array(
+            [
+                p.label == scope.label or (isinstance(p.label, list) and scope.label in p.label)
+                for p, out in zip(preds, outside)
+                if out
+            ],
+            dtype=bool,
+        )
+    else:
+        oos_preds = model.predict([ex.text for ex in out_of_scope])
+        in_conf, in_correct = confidence, correct
+        oos_conf = np.array([p.confidence for p in oos_preds])
+        caught = np.zeros(len(oos_conf), dtype=bool)
+    chosen_scope = choose_scope_threshold(
+        in_conf,
+        in_correct,
+        oos_conf,
+        target_precision=target_precision,
+        target_recall=scope.target_recall,
+        oos_caught=caught,
+    )
+    config.threshold = chosen_scope.value
+    config.validation_coverage = chosen_scope.coverage
+    config.target_out_of_scope_recall = scope.target_recall
+    config.validation_out_of_scope_recall = chosen_scope.out_of_scope_recall
+
+
+def calibrate_for(model: ClassifyModel, task: Task, validation: Sequence[Example]) -> None:
+    """`calibrate` with the task's target precision and out-of-scope settings."""
+    from narrowtune.data.scope import out_of_scope_examples
+
+    scope = task.abstain.out_of_scope
+    calibrate(
+        model,
+        validation,
+        task.abstain.target_precision,
+        scope=scope,
+        out_of_scope=out_of_scope_examples(task).validation if scope else (),
+    )
 
 
 def train(
@@ -209,7 +264,10 @@ def train(
     if options.processes > 1:
         from narrowtune.kinds.classify.distributed import train_distributed
 
-        return train_distributed(task, train, validation, progress=progress)
+        model = train_distributed(task, train, validation, progress=progress)
+        if task.abstain.out_of_scope is not None:  # the workers left it out
+            calibrate_for(model, task, validation)
+        return model
     seed_everything(task.seed)
     labels = list(task.labels) if task.labels else sorted({n for ex in train for n in ex.labels})
     encoder = Encoder.from_pretrained(task.model.base, max_length=task.model.max_length)
@@ -243,5 +301,5 @@ def train(
         history=history,
     )
     model = ClassifyModel(encoder, head, config)
-    calibrate(model, validation, task.abstain.target_precision)
+    calibrate_for(model, task, validation)
     return model

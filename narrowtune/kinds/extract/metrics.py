@@ -90,6 +90,20 @@ def field_table(
     return table
 
 
+def item_counts(
+    fields: Sequence[Field], gold: dict[str, Any], pred: dict[str, Any] | None
+) -> tuple[int, int, int]:
+    """One document's normalised (TP, FP, FN) over every field: `field_table`'s `all` row is
+    these summed over the documents."""
+    tp = fp = fn = 0
+    for field in fields:
+        g = [comparable(field.normalizer, v) for v in _items(field, gold.get(field.name))]
+        p = [comparable(field.normalizer, v) for v in _items(field, (pred or {}).get(field.name))]
+        a, b, c = _counts(g, p)
+        tp, fp, fn = tp + a, fp + b, fn + c
+    return tp, fp, fn
+
+
 def span_scores(gold: Sequence[SpanSet], pred: Sequence[SpanSet]) -> dict[str, float]:
     """Entity-level micro P/R/F1 over (field, start, end) spans (seqeval conventions)."""
     tp = fp = fn = 0

@@ -22,6 +22,17 @@ def _char_ngrams(text: str, n: int) -> Counter[str]:
     return Counter(text[i : i + n] for i in range(len(text) - n + 1))
 
 
+def chrf_counts(hypothesis: str, reference: str) -> list[tuple[int, int, int]]:
+    """One output's chrF statistics per n-gram order: (matches, output n-grams, reference
+    n-grams). Corpus chrF sums them over the outputs (`chrf_from_counts`)."""
+    hyp, ref = re.sub(r"\s+", "", hypothesis), re.sub(r"\s+", "", reference)
+    out = []
+    for n in range(1, CHRF_ORDER + 1):
+        h, r = _char_ngrams(hyp, n), _char_ngrams(ref, n)
+        out.append((sum((h & r).values()), sum(h.values()), sum(r.values())))
+    return out
+
+
 def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     """Corpus chrF in [0, 1] (see the module docstring)."""
     if len(hypotheses) != len(references):
@@ -30,12 +41,10 @@ def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     hyp_total = [0] * CHRF_ORDER
     ref_total = [0] * CHRF_ORDER
     for hyp, ref in zip(hypotheses, references):
-        hyp, ref = re.sub(r"\s+", "", hyp), re.sub(r"\s+", "", ref)
-        for n in range(1, CHRF_ORDER + 1):
-            h, r = _char_ngrams(hyp, n), _char_ngrams(ref, n)
-            matches[n - 1] += sum((h & r).values())
-            hyp_total[n - 1] += sum(h.values())
-            ref_total[n - 1] += sum(r.values())
+        for n, (m, h, r) in enumerate(chrf_counts(hyp, ref)):
+            matches[n] += m
+            hyp_total[n] += h
+            ref_total[n] += r
     beta2 = CHRF_BETA**2
     scores = []
     for m, h, r in zip(matches, hyp_total, ref_total):

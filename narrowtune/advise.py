@@ -1,0 +1,506 @@
+"""`narrowtune advise`: fine-tune, prompt, retrieve or orchestrate — decided from measurements.
+
+The task's `profile:` says what cannot be measured (volume, latency budget, how often facts
+change, risk, whether the process is settled, prices); every value it does not give is printed
+as an assumption. Measured here, on the task's own data and this machine:
+- examples per label and label consistency (the fast audit's conflicting labels);
+- a learning curve at 10/25/50/100% of the training data (frozen embeddings + logistic
+  regression, the probe every fine-tune starts from, scored on validation): is more data
+  still helping?
+- the cheap alternatives on validation: zero-shot similarity, frozen embeddings + LR, TF-IDF + LR;
+- the newest evaluated run, when there is one: the fine-tuned margin and its interval, costs;
+- the small model's throughput and latency on this machine, and the prompt's length in tokens
+  (for the cost per 1,000 calls of each option and the break-even volume).
+The decision rules are in `decide` and in README.md ("Deciding with `advise`").
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from narrowtune import runs
+from narrowtune.errors import NarrowtuneError
+from narrowtune.progress import ProgressFn
+from narrowtune.task import Task
+
+CURVE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+FEW_PER_LABEL = 8  # below this median per label, a trained model has too little to learn from
+ENOUGH_PER_LABEL = 20  # at or above, fine-tuning has the labelled examples it needs
+CONSISTENT = 0.95  # share of training rows without a conflicting label
+STILL_LEARNING = 0.01  # accuracy gained from 50% to 100% of the data that means "more helps"
+FEW_EVAL = 30  # fewer validation rows than this: measure more before deciding
+OUTPUT_TOKENS = 8  # a label name answered by a prompted LLM
+HOURS_PER_MONTH = 24 * 30
+
+
+@dataclass
+class Criterion:
+    """One fit or avoid criterion: met or not (None: not measured), and the measurement."""
+
+    name: str
+    met: bool | None
+    evidence: str
+    favours: str  # the option it argues for (or against, when `met` is False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "met": self.met,
+            "evidence": self.evidence,
+            "favours": self.favours,
+        }
+
+
+@dataclass
+class Advice:
+    task: str
+    decision: str
+    reasons: list[str]
+    criteria: list[Criterion]
+    measure_first: list[str]
+    assumptions: dict[str, Any]
+    signals: dict[str, Any]
+    options: dict[str, dict[str, Any]]
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "decision": self.decision,
+            "reasons": self.reasons,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "measure_first": self.measure_first,
+            "assumptions": self.assumptions,
+            "signals": self.signals,
+            "options": self.options,
+            "seconds": round(self.seconds, 2),
+            "notes": self.notes,
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# Measurements
+# ----------------------------------------------------------------------------------------------
+
+
+def _label_signals(task: Task, splits: Any) -> dict[str, Any]:
+    from narrowtune.data.audit import audit as run_audit
+
+    counts: dict[str, int] = {}
+    for ex in splits.train:
+        for name in ex.labels:
+            counts[name] = counts.get(name, 0) + 1
+    report = run_audit(task, fast=True, checks=["conflicting_labels"])
+    conflicting = {row for f in report.by_check("conflicting_labels") for row in f.rows}
+    rows = max(len(splits.train) + len(splits.validation) + len(splits.test), 1)
+    return {
+        "labels": len(counts),
+        "train": len(splits.train),
+        "validation": len(splits.validation),
+        "test": len(splits.test),
+        "per_label_min": min(counts.values()) if counts else 0,
+        "per_label_median": float(np.median(list(counts.values()))) if counts else 0.0,
+        "label_consistency": 1.0 - len(conflicting) / rows,
+    }
+
+
+def _accuracy(predicted: list[Any], examples: list[Any]) -> float:
+    from narrowtune.data.labels import is_correct
+
+    return float(is_correct(predicted, examples).mean()) if examples else float("nan")
+
+
+def _baselines_and_curve(
+    task: Task, splits: Any, progress: ProgressFn | None
+) -> tuple[dict[str, float], list[dict[str, float]], dict[str, float]]:
+    """Validation accuracy of the cheap alternatives, the learning curve, and the encoder's
+    throughput and latency on this machine."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from narrowtune.encoders import Encoder
+    from narrowtune.evaluate import baselines as bl
+
+    labels = sorted({n for ex in splits.train for n in ex.labels})
+    target = task.abstain.target_precision
+    encoder = Encoder.from_pretrained(task.model.base, max_length=task.model.max_length)
+    train_texts = [ex.text for ex in splits.train]
+    train_emb = encoder.encode(train_texts, progress=progress)
+    val_texts = [ex.text for ex in splits.validation]
+    start = time.perf_counter()
+    val_emb = encoder.encode(val_texts)
+    batched = len(val_texts) / max(time.perf_counter() - start, 1e-9)
+    single = []
+    for text in val_texts[:20]:
+        start = time.perf_counter()
+        encoder.encode([text])
+        single.append(1000 * (time.perf_counter() - start))
+    speed = {
+        "throughput_per_s": float(batched),
+        "p50_ms": float(np.percentile(single, 50)) if single else float("nan"),
+    }
+    scores: dict[str, float] = {}
+    zero = bl.zero_shot(
+        encoder,
+        labels,
+        task.labels or {},
+        val_emb,
+        splits.validation,
+        multi_label=task.multi_label,
+        target_precision=target,
+    )
+    scores["zero-shot similarity"] = _accuracy(
+        zero.decide(zero.predict_proba(val_emb))[0], splits.validation
+    )
+    if task.multi_label:  # the curve and TF-IDF probe are single-label
+        return scores, [], speed
+    curve = []
+    rng = np.random.default_rng(task.seed)
+    order = rng.permutation(len(splits.train))
+    for fraction in CURVE_FRACTIONS:
+        take = order[: max(len(labels), math.ceil(fraction * len(order)))]
+        y = [splits.train[i].labels[0] for i in take]
+        if len(set(y)) < 2:
+            continue
+        model = LogisticRegression(C=10.0, max_iter=2000, random_state=task.seed)
+        model.fit(train_emb[take], y)
+        accuracy = _accuracy(list(model.predict(val_emb)), splits.validation)
+        curve.append({"fraction": fraction, "train": len(take), "accuracy": accuracy})
+    if curve:
+        scores["frozen embeddings + logistic regression"] = curve[-1]["accuracy"]
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+    x = vectorizer.fit_transform(train_texts)
+    tfidf = LogisticRegression(C=10.0, max_iter=2000, random_state=task.seed)
+    tfidf.fit(x, [ex.labels[0] for ex in splits.train])
+    scores["TF-IDF + logistic regression"] = _accuracy(
+        list(tfidf.predict(vectorizer.transform(val_texts))), splits.validation
+    )
+    return scores, curve, speed
+
+
+def _prompt_tokens(task: Task, splits: Any) -> float:
+    """Mean tokens of the prompted-LLM baseline's prompt on validation texts (counted with the
+    base encoder's tokenizer, as a stand-in for the LLM's), plus the answer."""
+    from narrowtune.encoders import Encoder
+    from narrowtune.evaluate.llm import classify_prompt
+
+    encoder = Encoder.from_pretrained(task.model.base, max_length=100_000)
+    labels = {
+        n: (task.labels or {}).get(n, "")
+        for n in sorted({x for e in splits.train for x in e.labels})
+    }
+    sample = splits.validation[:50]
+    prompts = [
+        "\n".join(m["content"] for m in classify_prompt(ex.text, labels, task.multi_label))
+        for ex in sample
+    ]
+    lengths = [len(encoder.tokenizer(p)["input_ids"]) for p in prompts]  # type: ignore[operator]
+    return float(np.mean(lengths)) + OUTPUT_TOKENS if lengths else float("nan")
+
+
+def _newest_evaluation(task: Task) -> dict[str, Any] | None:
+    try:
+        run_dir = runs.find_run(task.runs_path)
+    except NarrowtuneError:
+        return None
+    path = run_dir / runs.METRICS_FILE
+    if not path.is_file():
+        return None
+    data = runs.read_json(path)
+    return data if isinstance(data, dict) else None
+
+
+# ----------------------------------------------------------------------------------------------
+# Decision
+# ----------------------------------------------------------------------------------------------
+
+
+def options_cost(task: Task, tokens: float, speed: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Cost per 1,000 calls and per month, and latency, of the fine-tuned model (one machine at
+    `hosting_cost_per_hour`, running the measured throughput) and of a prompted LLM; break-even
+    volume per day."""
+    p = task.profile
+    per_call_llm = tokens * p.llm_price_per_1m_tokens / 1e6
+    monthly_machine = p.hosting_cost_per_hour * HOURS_PER_MONTH
+    capacity_per_day = speed["throughput_per_s"] * 86_400
+    machines = max(1, math.ceil(p.volume_per_day / max(capacity_per_day, 1e-9)))
+    monthly_ft = machines * monthly_machine
+    calls_per_month = p.volume_per_day * 30
+    breakeven = monthly_machine / 30 / per_call_llm if per_call_llm > 0 else float("inf")
+    return {
+        "fine-tune": {
+            "cost_per_1k": 1000 * monthly_ft / calls_per_month if calls_per_month else None,
+            "cost_per_month": monthly_ft,
+            "latency_ms": speed["p50_ms"],
+            "machines": machines,
+            "measured": "throughput and latency of the base encoder on this machine",
+        },
+        "prompt": {
+            "cost_per_1k": 1000 * per_call_llm,
+            "cost_per_month": per_call_llm * calls_per_month,
+            "latency_ms": p.llm_latency_ms,
+            "tokens_per_call": tokens,
+            "measured": "prompt tokens of the task's own texts; price and latency from the profile",
+        },
+        "break_even_calls_per_day": breakeven,
+    }
+
+
+def decide(
+    task: Task,
+    signals: dict[str, Any],
+    options: dict[str, dict[str, Any]],
+) -> tuple[str, list[str], list[Criterion], list[str]]:
+    """The decision, its reasons, every criterion with its measurement, and what to measure
+    first. The rules, in order:
+    1. process still changing -> orchestrate (a workflow of prompted steps), whatever else;
+       a multi-step job -> orchestrate (with a fine-tuned step when that step qualifies);
+    2. too few or inconsistent labels -> prompt (and fix / collect data first);
+    3. facts change weekly or daily -> retrieve (a fine-tuned router + retrieval when the
+       router qualifies);
+    4. fine-tune when the labelled examples, the volume (at or above break-even) and the
+       measured margin (when a run was evaluated) all hold;
+    5. otherwise prompt."""
+    p = task.profile
+    per_label = signals.get("per_label_median", 0.0)
+    consistency = signals.get("label_consistency", 1.0)
+    volume_ok = p.volume_per_day >= options["break_even_calls_per_day"]
+    run = signals.get("run") or {}
+    margin = run.get("margin") or {}
+    demonstrated = margin.get("demonstrated")
+    criteria = [
+        Criterion(
+            "narrow repeated task",
+            signals.get("labels", 0) <= 200,
+            f"{signals.get('labels', 0)} labels, {p.volume_per_day:g} calls/day",
+            "fine-tune",
+        ),
+        Criterion(
+            "clear success metric",
+            signals.get("test", 0) >= FEW_EVAL,
+            f"{task.metric} on {signals.get('test', 0)} held-out test rows",
+            "fine-tune",
+        ),
+        Criterion(
+            "labelled examples",
+            per_label >= ENOUGH_PER_LABEL,
+            f"median {per_label:g} per label (fine-tune needs about {ENOUGH_PER_LABEL})",
+            "fine-tune",
+        ),
+        Criterion(
+            "label consistency",
+            consistency >= CONSISTENT,
+            f"{100 * consistency:.1f}% of rows without a conflicting label",
+            "fine-tune",
+        ),
+        Criterion(
+            "volume",
+            volume_ok,
+            f"{p.volume_per_day:g} calls/day vs break-even "
+            f"{options['break_even_calls_per_day']:,.0f}",
+            "fine-tune",
+        ),
+        Criterion(
+            "latency budget",
+            options["fine-tune"]["latency_ms"] <= p.latency_budget_ms,
+            f"small model p50 {options['fine-tune']['latency_ms']:.1f} ms measured; prompted "
+            f"LLM {options['prompt']['latency_ms']:g} ms; budget {p.latency_budget_ms:g} ms",
+            "fine-tune",
+        ),
+        Criterion(
+            "demonstrated margin over the baselines",
+            None if demonstrated is None else bool(demonstrated and margin["delta"] > 0),
+            run.get("margin_sentence") or "no evaluated run yet: `narrowtune train --evaluate`",
+            "fine-tune",
+        ),
+        Criterion(
+            "needs current knowledge",
+            p.facts_change in ("weekly", "daily"),
+            f"facts change {p.facts_change} (profile)",
+            "retrieve",
+        ),
+        Criterion(
+            "process still changing",
+            not p.process_stable,
+            f"process_stable: {p.process_stable} (profile)",
+            "orchestrate",
+        ),
+        Criterion(
+            "several steps", p.multi_step, f"multi_step: {p.multi_step} (profile)", "orchestrate"
+        ),
+    ]
+    curve = signals.get("curve") or []
+    if len(curve) >= 2:
+        gain = curve[-1]["accuracy"] - curve[-2]["accuracy"]
+        criteria.append(
+            Criterion(
+                "more data still helping",
+                gain >= STILL_LEARNING,
+                f"frozen-embedding probe on validation: {100 * curve[-2]['accuracy']:.1f} at "
+                f"{curve[-2]['train']} rows → {100 * curve[-1]['accuracy']:.1f} at "
+                f"{curve[-1]['train']}",
+                "collect more labels",
+            )
+        )
+    measure: list[str] = []
+    if signals.get("validation", 0) < FEW_EVAL or signals.get("test", 0) < FEW_EVAL:
+        measure.append(
+            f"label more data: {signals.get('validation', 0)} validation and "
+            f"{signals.get('test', 0)} test rows are too few to choose thresholds or trust a "
+            f"margin (want {FEW_EVAL}+ each)"
+        )
+    if task.costs is None and p.risk != "low":
+        measure.append(
+            "declare what mistakes cost (`costs:` in the task): the expensive mistakes are not "
+            "known yet, so the cheapest safe option cannot be priced"
+        )
+    if task.abstain.out_of_scope is None:
+        measure.append(
+            "add examples of out-of-scope requests (`abstain.out_of_scope`): how often the "
+            "model answers traffic it was never meant to is not measured"
+        )
+    if run and demonstrated is False:
+        measure.append(
+            "the fine-tuned margin's interval includes zero: evaluate on more test data before "
+            "paying for fine-tuning"
+        )
+    if not run:
+        measure.append(
+            "train and evaluate once (`narrowtune train --evaluate`) to measure the margin"
+        )
+
+    ft_ok = (
+        per_label >= ENOUGH_PER_LABEL
+        and consistency >= CONSISTENT
+        and volume_ok
+        and demonstrated is not False
+    )
+    reasons: list[str] = []
+    if not p.process_stable or p.multi_step:
+        decision = "orchestrate"
+        reasons.append(
+            "the process is still changing: keep the steps in a workflow of prompted calls"
+            if not p.process_stable
+            else "the job is several steps: orchestrate them as a workflow"
+        )
+        if p.process_stable and ft_ok:
+            decision = "orchestrate + fine-tuned step"
+            reasons.append("the classification step qualifies for fine-tuning")
+    elif per_label < FEW_PER_LABEL or consistency < CONSISTENT:
+        decision = "prompt"
+        reasons.append(
+            f"too little or inconsistent labelled data (median {per_label:g} per label, "
+            f"{100 * consistency:.1f}% consistent): prompt now, fix and collect data first"
+        )
+    elif p.facts_change in ("weekly", "daily"):
+        decision = "fine-tuned router + retrieve" if ft_ok else "retrieve"
+        reasons.append(f"facts change {p.facts_change}: answers must come from a current index")
+        if ft_ok:
+            reasons.append("the routing step qualifies for fine-tuning")
+    elif ft_ok:
+        decision = "fine-tune"
+        reasons.append(
+            f"{per_label:g} examples per label, consistent labels, and {p.volume_per_day:g} "
+            f"calls/day at or above the break-even {options['break_even_calls_per_day']:,.0f}"
+        )
+        if demonstrated:
+            reasons.append("the fine-tuned margin over the best baseline is demonstrated")
+    else:
+        decision = "prompt"
+        if not volume_ok:
+            reasons.append(
+                f"{p.volume_per_day:g} calls/day is below the break-even "
+                f"{options['break_even_calls_per_day']:,.0f}: a prompted LLM is cheaper"
+            )
+        if demonstrated is False:
+            reasons.append("fine-tuning shows no demonstrated margin over the baselines")
+        if per_label < ENOUGH_PER_LABEL:
+            reasons.append(f"median {per_label:g} examples per label is thin for fine-tuning")
+    if measure and signals.get("validation", 0) < FEW_EVAL:
+        decision += " (measure more before deciding)"
+    return decision, reasons, criteria, measure
+
+
+def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
+    """Measure the task's signals and decide; writes runs/<task>/advice.json."""
+    from narrowtune.data import load_splits
+    from narrowtune.evaluate.evaluation import Margin, margin_sentence
+
+    start = time.perf_counter()
+    splits = load_splits(task)
+    signals: dict[str, Any] = {}
+    notes: list[str] = []
+    if task.has_labels:
+        signals.update(_label_signals(task, splits))
+    else:
+        signals.update(
+            train=len(splits.train), validation=len(splits.validation), test=len(splits.test)
+        )
+        notes.append(f"kind {task.kind}: no labels, so no per-label counts or learning curve")
+    speed = {"throughput_per_s": float("nan"), "p50_ms": float("nan")}
+    tokens = float("nan")
+    if task.has_labels and task.plugin.reader is None:  # rows of text + label(s)
+        scores, curve, speed = _baselines_and_curve(task, splits, progress)
+        signals.update(baselines_validation_accuracy=scores, curve=curve)
+        tokens = _prompt_tokens(task, splits)
+    else:
+        notes.append("learning curve and cheap baselines are measured for classify tasks only")
+    run = _newest_evaluation(task)
+    if run is not None:
+        margin = Margin.from_dict(run.get("margin") or {"metric": "", "fine_tuned": None})
+        signals["run"] = {
+            "run_id": run.get("run_id"),
+            "margin": margin.to_dict() | {"demonstrated": margin.demonstrated},
+            "margin_sentence": margin_sentence(margin),
+            "costs": run.get("costs"),
+        }
+    if math.isnan(speed["throughput_per_s"]) and run:
+        latency = (run.get("systems") or [{}])[0].get("latency") or {}
+        speed = {
+            "throughput_per_s": float(latency.get("throughput_per_s") or float("nan")),
+            "p50_ms": float(latency.get("p50_ms") or float("nan")),
+        }
+    if math.isnan(tokens):
+        tokens = float(np.mean([len(ex.text) for ex in splits.validation]) / 4 + 200)
+        notes.append("prompt tokens estimated as characters / 4 + 200 (not counted)")
+    if math.isnan(speed["throughput_per_s"]):
+        speed = {"throughput_per_s": 1.0, "p50_ms": float("inf")}
+        notes.append("no throughput measured (evaluate a run first): cost and latency unknown")
+    options = options_cost(task, tokens, speed)
+    decision, reasons, criteria, measure = decide(task, signals, options)
+    given = task.profile.model_fields_set
+    assumptions = {
+        name: {"value": getattr(task.profile, name), "assumed": name not in given}
+        for name in type(task.profile).model_fields
+    }
+    advice = Advice(
+        task=task.name,
+        decision=decision,
+        reasons=reasons,
+        criteria=criteria,
+        measure_first=measure,
+        assumptions=assumptions,
+        signals=signals,
+        options=options,
+        seconds=time.perf_counter() - start,
+        notes=notes,
+    )
+    task.runs_path.mkdir(parents=True, exist_ok=True)
+    runs.write_json(task.runs_path / "advice.json", _json_safe(advice.to_dict()))
+    return advice
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
