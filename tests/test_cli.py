@@ -164,9 +164,21 @@ def test_init_scaffold_then_refuses_overwrite(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     task = load_task(tmp_path / "support" / "task.yaml")
     assert task.name == "support" and len(task.labels or {}) == 3
+    # The starter ships requests that fit no label, not yet wired in (see the kind's scaffold);
+    # wired in as its description says, they load and split in two.
+    assert task.abstain.out_of_scope is None
+    assert (tmp_path / "support" / "out_of_scope.csv").is_file()
     from narrowtune.data.scope import out_of_scope_examples
 
-    scope = out_of_scope_examples(task)  # the starter has requests that fit no label
+    path = tmp_path / "support" / "task.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "target_precision: 0.95",
+            "target_precision: 0.95\n  out_of_scope: {examples: out_of_scope.csv}",
+        )
+    )
+    task = load_task(path)
+    scope = out_of_scope_examples(task)
     assert task.abstain.out_of_scope is not None and len(scope.validation) == 4
     result = runner.invoke(app, ["init", "support", "--directory", str(tmp_path / "support")])
     assert result.exit_code == 2 and "not empty" in result.output
