@@ -17,22 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from banking77 import DATA, RESULTS  # the same data folder and results as banking77.py
 
 from narrowtune.advise import advise
 from narrowtune.evaluate import machine_description
 from narrowtune.task import load_task
-
-ROOT = Path(__file__).resolve().parent.parent
-# ../shared/data beside the checkout (a git worktree one level deeper finds it a level up).
-DATA = next(
-    (
-        p / "shared" / "data" / "banking77"
-        for p in (ROOT.parent, ROOT.parent.parent)
-        if (p / "shared" / "data" / "banking77").is_dir()
-    ),
-    ROOT.parent / "shared" / "data" / "banking77",
-)
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def main() -> None:
