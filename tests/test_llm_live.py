@@ -64,7 +64,9 @@ def test_classify_eval_scores_the_prompted_llm(
     assert llm["metrics"]["n"] == n and 0.0 <= llm["metrics"]["accuracy"] <= 1.0
     assert llm["metrics"]["ece"] is None  # no calibrated confidence claimed
     assert len(llm_env.predictions()) - before == n  # one real completion per test example
-    assert not evaluation["notes"]
+    # No note about the LLM (a failed call would leave one); the tiny task's small-split notes
+    # are expected.
+    assert all(note.startswith("only ") for note in evaluation["notes"]), evaluation["notes"]
 
 
 def _extractor() -> tuple[LLMExtractor, dict]:
