@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 
 from narrowtune.errors import NarrowtuneError
+
+
+def usable_cores() -> int:
+    """The CPUs this process may use, not the host's count: a container pinned to 2 of 64
+    cores has 2."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity on this platform
+        return max(1, os.cpu_count() or 1)
 
 
 class Backend(StrEnum):

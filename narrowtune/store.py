@@ -187,6 +187,11 @@ class SessionInfo(NamedTuple):
     csrf: str
 
 
+def _scope_list(stored: str) -> list[str]:
+    """A key's scopes as the database keeps them ("predict,review"), as a list."""
+    return [s for s in stored.split(",") if s]
+
+
 def check_scopes(scopes: Sequence[str]) -> list[str]:
     """`scopes` deduplicated in SCOPES order; NarrowtuneError naming an unknown one."""
     chosen = [s.strip() for s in scopes if s.strip()]
@@ -453,7 +458,7 @@ class Store:
             ).first()
         if row is None or not hmac.compare_digest(row.key_hash, digest):
             return None
-        return KeyInfo(row.name, frozenset(s for s in row.scopes.split(",") if s))
+        return KeyInfo(row.name, frozenset(_scope_list(row.scopes)))
 
     # -- review-page sessions ----------------------------------------------------------------
 
@@ -496,8 +501,7 @@ class Store:
             ).first()
         if row is None or _aware(row.expires) <= _now():
             return None
-        scopes = frozenset(s for s in row.scopes.split(",") if s)
-        if "review" not in scopes:
+        if "review" not in _scope_list(row.scopes):
             return None
         return SessionInfo(row.name, row.csrf)
 
@@ -518,14 +522,7 @@ class Store:
         The lookup is by the key's sha256, so timing can reveal at most something about a hash,
         never about the key; the final comparison is constant-time all the same.
         """
-        if not key:
-            return False
-        digest = hash_text(key)
-        with self._sessions() as session:
-            stored = session.scalar(
-                select(ApiKey.key_hash).where(ApiKey.key_hash == digest, ApiKey.revoked.is_(None))
-            )
-        return stored is not None and hmac.compare_digest(stored, digest)
+        return self.key_info(key) is not None
 
     def list_keys(self) -> list[dict[str, Any]]:
         """Every key's name, scopes and dates (never the key or its hash), oldest first."""
@@ -534,7 +531,7 @@ class Store:
         return [
             {
                 "name": r.name,
-                "scopes": [x for x in r.scopes.split(",") if x],
+                "scopes": _scope_list(r.scopes),
                 "created": _iso(r.created),
                 "revoked": _iso(r.revoked),
             }

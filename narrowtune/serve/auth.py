@@ -28,6 +28,10 @@ from narrowtune.store import KeyInfo, Store
 
 # Where the Guard leaves the caller's KeyInfo in the ASGI scope.
 CALLER = "narrowtune.caller"
+# The review pages' session cookie, and where the Guard leaves the session it checked (so the
+# page that handles the post does not look it up again).
+SESSION_COOKIE = "nt_session"
+SESSION = "narrowtune.session"
 
 
 def bearer_key(headers: dict[str, str]) -> str:
@@ -122,5 +126,3 @@ def require(scope: str) -> Callable[[Request], Any]:
 PREDICT = [Depends(require("predict"))]
 REVIEW = [Depends(require("review"))]
 ADMIN = [Depends(require("admin"))]
-# Kept for kinds and tests that only need "some valid key": the predict scope.
-AUTHORIZED = PREDICT

@@ -82,9 +82,9 @@ class MicroBatcher:
         self, served: ServedModel, texts: Sequence[str], *, caller: str = ""
     ) -> list[Any]:
         """The model's predictions for `texts`, computed together with concurrent calls."""
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         if not texts:
             return []
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         key = id(served)
         self._queues.setdefault(key, _Queue()).add(caller, _Waiting(texts, future))
         if key not in self._drainers:

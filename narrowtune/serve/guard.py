@@ -28,7 +28,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from narrowtune.serve.auth import CALLER, KeyCache, bearer_key
+from narrowtune.serve.auth import CALLER, SESSION, SESSION_COOKIE, KeyCache, bearer_key
 from narrowtune.serve.errors import OPENAI_PATHS, openai_error
 
 # Query parameters whose values are never logged.
@@ -38,7 +38,6 @@ SECRET_PARAMS = frozenset(
 # The body limit of every route but the ones named in `Guard.large_paths`: review decisions,
 # login, logout and reloads are small forms.
 SMALL_BODY = 64 * 1024
-SESSION_COOKIE = "nt_session"
 OPS_PATHS = ("/metrics", "/docs", "/redoc", "/openapi.json")
 
 
@@ -110,9 +109,10 @@ class Guard:
             scope[CALLER] = info
         elif scope.get("method") == "POST" and self._needs_session(path):
             token = _cookie(headers, SESSION_COOKIE)
-            if self.session_check is None or (
-                not token or await run_in_threadpool(self.session_check, token) is None
-            ):
+            session = None
+            if self.session_check is not None and token:
+                session = await run_in_threadpool(self.session_check, token)
+            if session is None:
                 target = path + (
                     f"?{scope['query_string'].decode('latin-1')}"
                     if scope.get("query_string")
@@ -120,6 +120,7 @@ class Guard:
                 )
                 await _redirect(send, "/login?next=" + quote(target, safe=""))
                 return
+            scope[SESSION] = session
         limit = self.policy.large_body if path in self.large_paths else SMALL_BODY
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:

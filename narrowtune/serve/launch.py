@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from narrowtune import runs
+from narrowtune.backends import usable_cores
 from narrowtune.serve.app import create_app
 from narrowtune.serve.config import CONFIG_ENV, ServeOptions, WorkerConfig
 from narrowtune.store import Store
@@ -49,7 +50,7 @@ class Server:
             os.environ[CONFIG_ENV] = config.to_json()  # inherited by the worker processes
             # The workers share the cores: each model runtime gets its part, not all of them
             # (N runtimes each spinning a thread per core would fight over every core).
-            os.environ.setdefault("NARROWTUNE_THREADS", str(max(1, _cores() // self.workers)))
+            os.environ.setdefault("NARROWTUNE_THREADS", str(max(1, usable_cores() // self.workers)))
             uvicorn.run(
                 WORKER_FACTORY,
                 factory=True,
@@ -59,13 +60,6 @@ class Server:
                 log_level="info",
                 access_log=access_log,
             )
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def prepare(

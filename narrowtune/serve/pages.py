@@ -31,9 +31,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from narrowtune.errors import NarrowtuneError
+from narrowtune.serve.auth import SESSION, SESSION_COOKIE
 from narrowtune.store import SESSION_HOURS, ReviewConflict, ReviewNotFound, SessionInfo, Store
 
-SESSION_COOKIE = "nt_session"
 # Queue rows per page; the next page starts after the last id shown.
 PAGE_SIZE = 100
 MAX_BODY = 64 * 1024
@@ -345,6 +345,9 @@ def add_review_pages(
 
     def signed_in(request: Request) -> SessionInfo | None:
         """The browser's live session (its reviewer and CSRF token), else None."""
+        checked = request.scope.get(SESSION)  # the Guard's answer for this same request
+        if isinstance(checked, SessionInfo):
+            return checked
         token = request.cookies.get(SESSION_COOKIE, "")
         if not token or len(token) > 200 or not token.isascii():
             return None

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 
 from narrowtune.serve.models import ServedModel
-from narrowtune.store import Record, Store, check_record, find_nul
+from narrowtune.store import Record, Store, find_nul
 
 
 def scrub_nul(value: Any) -> Any:
@@ -65,8 +65,8 @@ class GroupWriter:
 
     async def write(self, record: Record) -> list[int]:
         """Store `record` (with whatever else is waiting); its prediction ids once committed.
-        A record the store cannot keep raises here, alone, before it joins a group."""
-        check_record(record)
+        A record the store cannot keep raises here, alone: `Store.record_many` checks every
+        record before it writes any, and a group it refuses is written again one by one."""
         future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
         self._pending.append((record, future))
         if self._task is None or self._task.done():

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from narrowtune.backends import usable_cores
 from narrowtune.encoders import length_batches
 from narrowtune.errors import NarrowtuneError
 
@@ -217,15 +218,12 @@ def quantize_file(
 
 def _threads() -> int:
     # $NARROWTUNE_THREADS when set (`serve --workers N` shares the cores out between its
-    # workers), else the CPUs this process may use, not the host's count: a container pinned
-    # to 2 of 64 cores would otherwise start 64 spinning ORT threads on them.
+    # workers), else the CPUs this process may use: a container pinned to 2 of 64 cores would
+    # otherwise start 64 spinning ORT threads on them.
     given = os.environ.get("NARROWTUNE_THREADS", "")
     if given.isdigit() and int(given) > 0:
         return int(given)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 class OnnxRunner:
