@@ -9,39 +9,24 @@ Data: ../shared/data/banking77 (CC BY 4.0, Casanueva et al. 2020); read in place
 
 from __future__ import annotations
 
-import json
-import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-from banking77 import DATA, RESULTS  # the same data folder and results as banking77.py
+from audit_common import write_result
+from banking77 import write_task  # the same task file as banking77.py
 
 from narrowtune.advise import advise
-from narrowtune.evaluate import machine_description
 from narrowtune.task import load_task
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        task = {
-            "name": "banking77",
-            "kind": "classify",
-            "data": {
-                "train": str(DATA / "train.csv"),
-                "test": str(DATA / "test.csv"),
-                "text_column": "text",
-                "label_column": "category",
-            },
-            "split": {"validation": 0.05, "test": 0.0},
-            "profile": {"volume_per_day": 20000},
-            "runs_dir": str(Path(tmp) / "runs"),
-            "seed": 13,
-        }
-        path = Path(tmp) / "task.yaml"
-        path.write_text(yaml.safe_dump(task))
+        # banking77.py's task, with the default abstention target and a traffic profile.
+        path = write_task(
+            Path(tmp),
+            {"abstain": {"target_precision": 0.95}, "profile": {"volume_per_day": 20000}},
+        )
         start = time.perf_counter()
         advice = advise(load_task(path))
         wall = time.perf_counter() - start
@@ -66,14 +51,7 @@ def main() -> None:
     }
     for name, value in signals["baselines_validation_accuracy"].items():
         record[f"validation_accuracy_{short.get(name, name)}"] = round(100 * value, 2)
-    record.update(
-        command="python " + " ".join(sys.argv),
-        date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        machine=machine_description(),
-    )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "advise_banking77.json").write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    write_result("advise_banking77", record)
 
 
 if __name__ == "__main__":

@@ -10,22 +10,17 @@ benchmarks/results/demo_costs.json (flat keys + command, date, machine).
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from audit_common import write_result
 
 from narrowtune import api
 from narrowtune.data.audit import write_fixed
-from narrowtune.evaluate import machine_description
 from narrowtune.scaffold import demo_folder
 from narrowtune.task import load_task
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def key(name: str) -> str:
@@ -75,14 +70,7 @@ def main() -> None:
     record["margin_interval_low_points"] = round(100 * margin["interval_low"], 2)
     record["margin_interval_high_points"] = round(100 * margin["interval_high"], 2)
     record["wall_seconds"] = round(time.perf_counter() - start, 1)
-    record.update(
-        command="python " + " ".join(sys.argv),
-        date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        machine=machine_description(),
-    )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "demo_costs.json").write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    write_result("demo_costs", record)
 
 
 if __name__ == "__main__":
