@@ -234,7 +234,7 @@ def format_predictions(
     """Input records with `label`, `confidence` and `abstain` added, as JSONL or CSV.
 
     Structured kinds add `output` (JSON, or text), `valid`, `missing` and `problems`; CSV cells
-    hold them as JSON text.
+    hold them as JSON text. Moderation tasks add `outcome` and `reasons`.
     """
     rows = []
     for record, pred in zip(records, predictions):
@@ -245,6 +245,9 @@ def format_predictions(
             confidence=pred.confidence,
             abstain=pred.abstain,
         )
+        if pred.outcome is not None:  # moderation: allow / block / review, and why
+            reasons = pred.reasons if fmt == "jsonl" else "; ".join(pred.reasons)
+            out.update(outcome=pred.outcome, reasons=reasons)
         if pred.output is not None or pred.problems or pred.missing or not pred.valid:
             extra = {
                 "output": pred.output,

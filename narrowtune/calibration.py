@@ -17,7 +17,9 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def sigmoid(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-logits / temperature))
+    from scipy.special import expit  # no overflow warning for large logits / small temperatures
+
+    return expit(logits / temperature)
 
 
 def fit_temperature(logits: np.ndarray, targets: np.ndarray, *, multi_label: bool = False) -> float:

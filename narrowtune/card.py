@@ -11,6 +11,7 @@ from typing import Any
 from narrowtune.evaluate.columns import cells, summary_columns
 from narrowtune.evaluate.costs import cost_lines
 from narrowtune.evaluate.evaluation import Column, Evaluation, margin_sentence
+from narrowtune.evaluate.moderation import moderation_lines
 from narrowtune.evaluate.scope import scope_lines
 from narrowtune.task import Task
 
@@ -87,4 +88,7 @@ def _evaluation_lines(evaluation: Evaluation | None, columns: list[Column]) -> l
     costs = cost_lines(evaluation)
     if costs:
         lines += ["", "Cost of mistakes:", "", "```", *costs, "```"]
+    moderation = moderation_lines(evaluation)
+    if moderation:
+        lines += ["", "Moderation:", "", "```", *moderation, "```"]
     return lines

@@ -198,9 +198,11 @@ def _evaluate(task: Any, run: str | None, *, baselines: bool, backend: Backend) 
     out.print(systems_table(evaluation))
     out.print(margin_line(evaluation))
     from narrowtune.evaluate.costs import cost_lines
+    from narrowtune.evaluate.moderation import moderation_lines
     from narrowtune.evaluate.scope import scope_lines
 
-    for line in [*scope_lines(evaluation), *cost_lines(evaluation)]:
+    lines = [*scope_lines(evaluation), *cost_lines(evaluation), *moderation_lines(evaluation)]
+    for line in lines:
         out.print(line, markup=False, highlight=False)
     for warning in evaluation.warnings or []:
         console.print(f"[yellow]warning:[/] {warning}")

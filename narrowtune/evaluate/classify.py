@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -334,7 +334,9 @@ def evaluate(
     ]
     notes: list[str] = []
     if baselines:
-        systems.extend(baseline_systems(task, splits, labels, multi, progress, latency))
+        # A moderation model reads normalised text: its baselines read the same.
+        seen = splits if model.moderator is None else prepared_splits(model, splits)
+        systems.extend(baseline_systems(task, seen, labels, multi, progress, latency))
         llm_system = _llm_system(task, test, labels, multi)
         if llm_system is None:
             from narrowtune.evaluate.llm import SKIPPED
@@ -350,6 +352,18 @@ def evaluate(
     }
     if task.costs is not None:
         details["costs"] = _cost_details(task, splits, labels, multi, predictions, systems)
+    sections = []
+    if model.moderator is not None and model.moderator.policy_labels:
+        from narrowtune.evaluate.moderation import moderation_details, moderation_sections
+
+        details["moderation"] = moderation_details(
+            model,
+            test,
+            [p.outcome or "allow" for p in predictions],
+            metrics["per_class"],
+            metric=task.metric,
+        )
+        sections = moderation_sections(details["moderation"], task.metric)
     return build_evaluation(
         task.name,
         task.kind,
@@ -358,7 +372,18 @@ def evaluate(
         primary_metric=task.metric,
         notes=notes,
         details=details,
+        sections=sections,
     )
+
+
+def prepared_splits(model: ClassifyModel, splits: Splits) -> Splits:
+    """`splits` with each text replaced by what `model` reads (normalised, link tags)."""
+
+    def prepared(examples: list[Example]) -> list[Example]:
+        inputs = model.model_inputs([ex.text for ex in examples])
+        return [replace(ex, text=text) for ex, text in zip(examples, inputs, strict=True)]
+
+    return Splits(prepared(splits.train), prepared(splits.validation), prepared(splits.test))
 
 
 def _decides(task: Task) -> bool:

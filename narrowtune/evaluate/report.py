@@ -175,6 +175,8 @@ def render_report(evaluation: Evaluation | Mapping[str, Any]) -> str:
         )
     if evaluation.get("costs"):
         sections.append(("costs", "Cost of mistakes", _costs_section(evaluation, systems)))
+    # A kind's own sections (e.g. moderation's outcomes and robustness), rendered by to_dict.
+    sections += [(str(a), str(t), str(h)) for a, t, h in evaluation.get("sections") or []]
     sections += [
         ("per-class", "Per-class results (worst first)", _per_class_section(fine_tuned)),
         ("errors", "Errors", _errors_section(evaluation)),

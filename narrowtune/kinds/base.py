@@ -39,6 +39,8 @@ class Prediction:
       the intent when the task has one (else "").
     - generate: `output` is the text; `valid` says whether it met the task's contract and
       `problems` says why not.
+    - classify with moderation: `outcome` is allow, block or review (review also sets
+      `abstain`), and `reasons` says which thresholds or rules decided it.
     """
 
     label: str | list[str]
@@ -49,6 +51,8 @@ class Prediction:
     valid: bool = True
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    outcome: str | None = None
+    reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -97,6 +97,8 @@ def prediction_out(prediction: Mapping[str, Any]) -> PredictionOut:
         "abstain": prediction["abstain"],
         "scores": prediction.get("scores") or {},
     }
+    if prediction.get("outcome") is not None:
+        fields.update(outcome=prediction["outcome"], reasons=list(prediction.get("reasons") or []))
     if structured:
         fields.update(
             output=prediction.get("output"),

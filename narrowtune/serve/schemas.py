@@ -72,7 +72,8 @@ class PredictRequest(BaseModel):
 
 class PredictionOut(BaseModel):
     """A classify prediction has the first four fields only; extract and generate predictions
-    add their structured `output` and its checks."""
+    add their structured `output` and its checks; a moderation task's add `outcome` and
+    `reasons`."""
 
     label: str | list[str]
     confidence: float
@@ -82,6 +83,14 @@ class PredictionOut(BaseModel):
     valid: bool | None = None
     missing: list[str] | None = None
     problems: list[str] | None = None
+    outcome: Literal["allow", "block", "review"] | None = Field(
+        default=None,
+        description="Moderation tasks: allow, block, or review (a moderator decides; the item "
+        "is in the review queue and `abstain` is true).",
+    )
+    reasons: list[str] | None = Field(
+        default=None, description="Moderation tasks: the thresholds and rules that decided."
+    )
 
 
 class PredictResponse(BaseModel):

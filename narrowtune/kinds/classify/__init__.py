@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from narrowtune.kinds.base import AuditPolicy, CardSpec, Kind
+from narrowtune.moderation.spec import ModerationSpec
 
 if TYPE_CHECKING:
     from narrowtune.task import Task
@@ -23,7 +24,7 @@ def _pct(value: float | None) -> str:
 def card_lines(task: Task, info: dict[str, Any]) -> list[str]:
     """The model card's "Model" facts of a classifier run."""
     model = info.get("model", {})
-    return [
+    lines = [
         f"- Kind: `{task.kind}`{' (multi-label)' if task.multi_label else ''}",
         f"- Base encoder: `{task.model.base}` (fine-tuned, linear head initialised from a probe)",
         f"- Training mode: {model.get('mode', '?')}; seed {info['seed']}; "
@@ -33,11 +34,37 @@ def card_lines(task: Task, info: dict[str, Any]) -> list[str]:
         f"(chosen on validation for {_pct(model.get('target_precision'))} precision; "
         f"{_pct(model.get('validation_coverage'))} of validation examples kept)",
     ]
+    moderation = model.get("moderation")
+    if moderation:
+        lines.append(
+            f"- Moderation: allow label `{moderation['allow_label']}`; normalisation "
+            f"{'on' if moderation['normalize'] else 'off'}; block thresholds per label chosen on "
+            f"validation for a {moderation['false_positive_budget']:.1%} false-positive budget; "
+            "reviewers see the original text"
+        )
+        for name, t in moderation.get("thresholds", {}).items():
+            lines.append(
+                f"  - `{name}`: block at ≥ {t['block']:.3f}, review at ≥ {t['review']:.3f}"
+            )
+    return lines
 
 
 def settle(task: Task) -> None:
     if task.metric == "micro_f1" and not task.multi_label:
         raise ValueError("metric 'micro_f1' is for multi_label tasks; use 'accuracy'")
+    moderation: ModerationSpec = task.moderation
+    if moderation.enabled:
+        if task.labels and moderation.allow_label not in task.labels:
+            raise ValueError(
+                f"moderation.allow_label {moderation.allow_label!r} is not one of the labels "
+                f"({', '.join(task.labels)})"
+            )
+        if task.train.processes > 1:
+            raise ValueError("moderation tasks train in one process: set train.processes: 1")
+        if len(task.labels or {}) == 1:
+            raise ValueError(
+                "a moderation task needs at least one policy label besides the allow label"
+            )
 
 
 KIND = Kind(
@@ -49,6 +76,8 @@ KIND = Kind(
     evaluator="narrowtune.evaluate.classify:evaluate",
     backends=("torch", "onnx", "onnx-int8"),
     settle=settle,
+    section="moderation",
+    spec=ModerationSpec,
     scaffold="narrowtune.kinds.classify.scaffold:scaffold",
     audit=AuditPolicy(rewritable=True),
     card=CardSpec(

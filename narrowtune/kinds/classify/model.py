@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from narrowtune.calibration import sigmoid, softmax
 from narrowtune.encoders import Encoder, length_order
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.base import Prediction
+from narrowtune.moderation.moderator import ModerationConfig, Moderator
 
 CONFIG_FILE = "classify.json"
 HEAD_FILE = "head.safetensors"
@@ -45,6 +47,7 @@ class ClassifyConfig:
     base: str = ""
     mode: str = "full"
     history: list[dict[str, float]] = field(default_factory=list)
+    moderation: dict[str, Any] | None = None  # a ModerationConfig, for moderation tasks
 
 
 class ClassifyModel:
@@ -65,9 +68,24 @@ class ClassifyModel:
     def labels(self) -> list[str]:
         return self.config.labels
 
-    def logits(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Raw (uncalibrated) logits, one row per text."""
-        texts = list(texts)
+    @cached_property
+    def moderator(self) -> Moderator | None:
+        """The moderation settings of a moderation task (normaliser, thresholds), else None."""
+        if self.config.moderation is None:
+            return None
+        return Moderator(ModerationConfig.from_dict(self.config.moderation))
+
+    def model_inputs(self, texts: Sequence[str]) -> list[str]:
+        """What the encoder reads: the texts themselves, or for a moderation task the
+        normalised texts with their link tags."""
+        return self.moderator.model_inputs(texts) if self.moderator else list(texts)
+
+    def logits(
+        self, texts: Sequence[str], *, batch_size: int = 64, prepared: bool = False
+    ) -> np.ndarray:
+        """Raw (uncalibrated) logits, one row per text (`prepared`: the texts are
+        `model_inputs` already)."""
+        texts = list(texts) if prepared else self.model_inputs(texts)
         if self._runner is not None:
             return self._runner.logits(texts, batch_size=batch_size)
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
@@ -86,7 +104,11 @@ class ClassifyModel:
         t = self.config.temperature
         return sigmoid(logits, t) if self.config.multi_label else softmax(logits, t)
 
-    def predictions_from_logits(self, logits: np.ndarray, *, top_k: int = 3) -> list[Prediction]:
+    def predictions_from_logits(
+        self, logits: np.ndarray, *, top_k: int = 3, texts: Sequence[str] | None = None
+    ) -> list[Prediction]:
+        """Predictions from logits; for a moderation task with `texts` (the originals, for
+        their link features) each also gets its allow / block / review outcome."""
         probs = self.probabilities(logits)
         labels = self.labels
         out = []
@@ -103,7 +125,19 @@ class ClassifyModel:
                 label = labels[best]
             abstain = confidence < self.config.threshold
             out.append(Prediction(label, round(confidence, 6), bool(abstain), scores))
+        if self.moderator is not None and texts is not None and self.moderator.policy_labels:
+            self._moderate(out, probs, texts)
         return out
+
+    def _moderate(self, out: list[Prediction], probs: np.ndarray, texts: Sequence[str]) -> None:
+        """Set each prediction's outcome; review means a human decides (abstain)."""
+        assert self.moderator is not None
+        for prediction, row, text in zip(out, probs, texts, strict=True):
+            per_label = {name: float(p) for name, p in zip(self.labels, row, strict=True)}
+            decision = self.moderator.decide(per_label, self.moderator.features(text))
+            prediction.outcome = decision.outcome
+            prediction.reasons = decision.reasons
+            prediction.abstain = decision.outcome == "review"
 
     def predict(self, texts: Sequence[str], *, batch_size: int = 64) -> list[Prediction]:
         """Label name(s), calibrated confidence and abstain flag for each text."""
@@ -111,7 +145,7 @@ class ClassifyModel:
             raise TypeError("predict takes a list of texts, not a single string")
         if not texts:
             return []
-        return self.predictions_from_logits(self.logits(texts, batch_size=batch_size))
+        return self.predictions_from_logits(self.logits(texts, batch_size=batch_size), texts=texts)
 
     def save(self, directory: Path) -> None:
         """Write safetensors weights, tokenizer and config (no pickle anywhere)."""

@@ -8,7 +8,10 @@ Recipe, top to bottom (see `train`):
 3. fine-tune encoder + head with layer-wise learning-rate decay, warmup + linear decay, and
    length-bucketed batches (little padding: faster steps on CPU);
 4. fit a temperature on validation logits and choose the abstention threshold there for the
-   task's target precision.
+   task's target precision;
+5. for a moderation task, the model reads normalised texts with their link tags throughout, and
+   each policy label's block/review thresholds are chosen on validation
+   (`narrowtune.moderation`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from narrowtune.kinds.training import (
     shard,
     warmup_schedule,
 )
+from narrowtune.moderation.moderator import ModerationConfig, Moderator
 from narrowtune.progress import ProgressFn
 
 if TYPE_CHECKING:
@@ -252,6 +256,16 @@ def calibrate_for(model: ClassifyModel, task: Task, validation: Sequence[Example
     )
 
 
+def fit_moderation(model: ClassifyModel, validation: Sequence[Example]) -> None:
+    """Choose a moderation model's block/review thresholds on validation (in place)."""
+    moderator = model.moderator
+    if moderator is None:
+        return
+    probabilities = model.probabilities(model.logits([ex.text for ex in validation]))
+    moderator.fit(probabilities, model.labels, [ex.labels for ex in validation])
+    model.config.moderation = moderator.config.to_dict()
+
+
 def train(
     task: Task,
     train: list[Example],
@@ -274,6 +288,10 @@ def train(
     mode = resolve_mode(options, train)
     epochs = resolve_epochs(options, len(train), mode)
     texts = [ex.text for ex in train]
+    moderation = None
+    if task.moderation.enabled:
+        moderation = ModerationConfig.from_spec(task.moderation, texts)
+        texts = Moderator(moderation).model_inputs(texts)
     y = label_targets(train, labels, task.multi_label)
 
     if options.probe_init:
@@ -299,7 +317,9 @@ def train(
         base=task.model.base,
         mode=mode,
         history=history,
+        moderation=None if moderation is None else moderation.to_dict(),
     )
     model = ClassifyModel(encoder, head, config)
     calibrate_for(model, task, validation)
+    fit_moderation(model, validation)
     return model
