@@ -330,6 +330,30 @@ HEADLINES = [
         "Serve: one text sent behind the largest legal batch, seconds",
         "report",
     ),
+    *[
+        ("moderation_sms.json", key, f"SMS Spam Collection (moderation): {label}", target)
+        for key, label, target in (
+            ("fine_tuned_spam_f1", "spam F1, fine-tuned", ">= 0.98"),
+            ("logreg_spam_f1", "spam F1, frozen embeddings + LR", "baseline"),
+            ("ham_blocked_rate", "ham blocked at the chosen threshold", "report"),
+            ("spam_blocked_rate", "spam blocked at the chosen threshold", "report"),
+            ("recall_drop_points_norm_on", "disguised: spam recall drop, normaliser on", "<= 2"),
+            ("recall_drop_points_norm_off", "disguised: spam recall drop, normaliser off", "report"),
+        )
+    ],
+    *[
+        ("moderation_example.json", key, f"Moderation example: {label}", target)
+        for key, label, target in (
+            ("fine_tuned_micro_f1", "micro-F1, fine-tuned", "report"),
+            ("logreg_micro_f1", "micro-F1, frozen embeddings + LR", "baseline"),
+            ("hard_benign_blocked_rate", "hard benign messages blocked", "report"),
+            ("hard_benign_reviewed_rate", "hard benign messages sent to review", "report"),
+            ("review_rate", "all messages sent to review", "report"),
+            ("abuse_let_through_rate", "abusive messages allowed", "report"),
+            ("disguised_norm_on_policy_f1", "disguised: policy F1, normaliser on", "report"),
+            ("disguised_norm_off_policy_f1", "disguised: policy F1, normaliser off", "report"),
+        )
+    ],
 ]
 
 

@@ -691,6 +691,9 @@ class Store:
             "valid": output.get("valid", True),
             "missing": output.get("missing", []),
             "problems": output.get("problems", []),
+            # Moderation tasks: allow / block / review and what decided it.
+            "outcome": output.get("outcome"),
+            "reasons": output.get("reasons", []),
         }
 
     def _joined(self) -> Any:

@@ -91,7 +91,7 @@ def test_saved_model_keeps_its_moderation_settings(run_dir: Path) -> None:
     assert list(settings.thresholds) == ["scam"]  # every label but the allow label
     scam = settings.thresholds["scam"]
     assert scam.block >= 0.5 and scam.review <= scam.block
-    assert "metamask" in settings.words  # a word of the training data, not of the encoder's
+    assert "airdrop" in settings.words and "the" not in settings.words  # the data's own words
     card = (run_dir / "README.md").read_text()
     assert "Moderation: allow label `ok`" in card
 
@@ -186,7 +186,14 @@ def test_served_predictions_carry_outcomes_and_reviews_keep_the_original(served:
     stored = store.predictions()
     assert any(p["text"] == disguised for p in stored)  # the store keeps what the user wrote
     queue = http.get("/v1/review").json()
-    assert disguised in [item["text"] for item in queue]  # reviewers see the original
+    item = next(item for item in queue if item["text"] == disguised)  # the original text
+    assert item["outcome"] == "review" and item["reasons"] == first["reasons"]
+    key = http.headers["Authorization"].removeprefix("Bearer ")
+    http.post("/login", data={"key": key, "next": "/review"}, follow_redirects=False)
+    page = http.get(f"/review/{item['id']}")  # the moderator's page
+    assert page.status_code == 200, page.text
+    assert disguised in page.text  # exactly as written (escaped HTML keeps these characters)
+    assert 'id="outcome">review<' in page.text and "lookalike_domain" in page.text
 
 
 @pytest.mark.parametrize(

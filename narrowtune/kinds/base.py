@@ -55,7 +55,11 @@ class Prediction:
     reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The prediction as plain data; `outcome` and `reasons` only for moderation tasks."""
+        data = asdict(self)
+        if self.outcome is None:
+            del data["outcome"], data["reasons"]
+        return data
 
 
 @runtime_checkable

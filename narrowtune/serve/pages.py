@@ -167,6 +167,8 @@ _ITEM = """{% extends "base" %}{% block title %}Item {{ item.id }}{% endblock %}
 <li>{{ problem }}</li>{% endfor %}</ul>{% endif %}{% endif %}
 <p>Model says <b id="model-label">{{ item.label_text }}</b>
 with confidence <b id="confidence">{{ "%.3f"|format(item.confidence) }}</b></p>
+{% if item.outcome %}<p>Moderation outcome <b id="outcome">{{ item.outcome }}</b></p>
+<ul id="reasons">{% for reason in item.reasons %}<li>{{ reason }}</li>{% endfor %}</ul>{% endif %}
 <table><thead><tr><th>Label</th><th>Score</th><th></th></tr></thead><tbody>
 {% for name, score in scores %}<tr><td>{{ name }}</td><td>{{ "%.3f"|format(score) }}</td>
 <td><meter min="0" max="1" value="{{ score }}"></meter></td></tr>{% endfor %}
