@@ -338,7 +338,11 @@ HEADLINES = [
             ("ham_blocked_rate", "ham blocked at the chosen threshold", "report"),
             ("spam_blocked_rate", "spam blocked at the chosen threshold", "report"),
             ("recall_drop_points_norm_on", "disguised: spam recall drop, normaliser on", "<= 2"),
-            ("recall_drop_points_norm_off", "disguised: spam recall drop, normaliser off", "-"),
+            (
+                "recall_drop_points_norm_off",
+                "disguised: spam recall drop, normaliser off",
+                "report",
+            ),
         )
     ],
     *[
