@@ -221,3 +221,15 @@ def test_only_emoji_or_control_characters_get_an_outcome(served: tuple) -> None:
     assert response.status_code == 200, response.text
     for prediction in response.json()["predictions"]:
         assert prediction["outcome"] in {"allow", "block", "review"}
+
+
+def test_onnx_backend_reads_the_same_normalised_text(run_dir: Path) -> None:
+    texts = [
+        "does аnyone know when the next community call is #777 metamask.c\u200bo",
+        "claim your free ETH airdrop now at claim-bonus.xyz #5",
+    ]
+    torch_preds = api.load(run_dir).predict(texts)
+    onnx_preds = api.load(run_dir, backend="onnx").predict(texts)
+    for a, b in zip(torch_preds, onnx_preds, strict=True):
+        assert (a.label, a.outcome) == (b.label, b.outcome)
+        assert abs(a.confidence - b.confidence) < 1e-3
