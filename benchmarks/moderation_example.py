@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from audit_common import Timer, write_result
+from banking77 import short_name
 
 from narrowtune import api
 from narrowtune.data import load_splits
@@ -90,7 +91,7 @@ def main() -> None:
         abuse_let_through_rate=round(outcomes["abusive_allow"], 4),
     )
     for system in evaluation.systems:
-        key = "fine_tuned" if system.role == "fine-tuned" else _short(system.name)
+        key = short_name(system.name)
         out[f"{key}_micro_f1"] = round(system.metrics["micro_f1"], 4)
         for label, scores in system.metrics["per_class"].items():
             if label != allow and key in ("fine_tuned", "logreg"):
@@ -109,15 +110,6 @@ def main() -> None:
         out[f"{key}_policy_f1"] = round(row["harm_f1"], 4)
         out[f"{key}_policy_recall"] = round(row["harm_recall"], 4)
     write_result("moderation_example", out)
-
-
-def _short(name: str) -> str:
-    if name.startswith("kNN"):
-        return "knn"
-    return {
-        "frozen embeddings + logistic regression": "logreg",
-        "zero-shot similarity": "zero_shot",
-    }.get(name, name.split(" ")[0].lower())
 
 
 if __name__ == "__main__":

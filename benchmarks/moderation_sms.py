@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 from audit_common import Timer, write_result
+from banking77 import short_name
 from sklearn.model_selection import train_test_split
 
 from narrowtune import api
@@ -106,7 +107,7 @@ def main() -> None:
         "train_seconds": round(timer.seconds, 1),
     }
     for system in result["systems"]:
-        key = "fine_tuned" if system["role"] == "fine-tuned" else _short(system["name"])
+        key = short_name(system["name"])
         spam = system["metrics"]["per_class"]["spam"]
         out[f"{key}_spam_f1"] = round(spam["f1"], 4)
         out[f"{key}_spam_precision"] = round(spam["precision"], 4)
@@ -135,15 +136,6 @@ def main() -> None:
         )
         out[f"recall_drop_points_norm_{state}"] = round(100 * (clean - disguised), 2)  # type: ignore[operator]
     write_result("moderation_sms", out)
-
-
-def _short(name: str) -> str:
-    if name.startswith("kNN"):
-        return "knn"
-    return {
-        "frozen embeddings + logistic regression": "logreg",
-        "zero-shot similarity": "zero_shot",
-    }.get(name, name.split(" ")[0].lower())
 
 
 if __name__ == "__main__":
