@@ -277,20 +277,25 @@ def predict(
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl or csv.")] = None,
 ) -> None:
     """Predict each row of INPUT_FILE: a label (classify), fields (extract) or a checked draft
-    (generate), with confidence and abstain."""
+    (generate), with confidence and abstain. Input columns are kept as they were: a prediction
+    column whose name the input already uses is written as predicted_<name>."""
     from narrowtune import api, runs
 
     if fmt not in (None, "jsonl", "csv"):
         fail(f"unknown format '{fmt}'; use jsonl or csv")
     task = _load(task_file, None)
     model = api.load(runs.find_run(task.runs_path, run), backend=backend.value)
+    notes: list[str] = []
     text = api.predict_file(
         model,
         input_file,
         text_column=text_column or task.input_column,
         output=output,
         fmt=fmt,
+        notes=notes,
     )
+    for note in notes:  # on stderr: stdout carries the predictions
+        console.print(f"note: {note}")
     if output is None:
         sys.stdout.write(text)
     else:

@@ -89,6 +89,29 @@ def test_predict_jsonl_and_csv_keep_every_row(trained_task: Path, tmp_path: Path
     assert len(out.read_text().splitlines()) == 4
 
 
+def test_predict_never_overwrites_input_columns(trained_task: Path, tmp_path: Path) -> None:
+    # The input's own `label` (often the gold label) and `confidence` stay as they were; the
+    # predictions go to predicted_label / predicted_confidence, and the CLI says so.
+    rows = [("where is my parcel 123", "refund", "high"), ("refund me for order 55", "gold", "")]
+    write_csv(tmp_path / "in.csv", rows, header=("text", "label", "confidence"))
+    result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "in.csv")])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [line["label"] for line in lines] == ["refund", "gold"]
+    assert [line["confidence"] for line in lines] == ["high", ""]
+    assert lines[0]["predicted_label"] == "shipping"
+    assert 0 <= lines[0]["predicted_confidence"] <= 1 and "abstain" in lines[0]
+    assert "predicted_label" in result.stderr and "input already has 'label'" in result.stderr
+    out = tmp_path / "out.csv"
+    result = runner.invoke(
+        app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    header = out.read_text().splitlines()[0]
+    assert header == "text,label,confidence,predicted_label,predicted_confidence,abstain"
+    assert out.read_text().splitlines()[1].startswith("where is my parcel 123,refund,high,")
+
+
 def test_predict_bad_input_writes_nothing(trained_task: Path, tmp_path: Path) -> None:
     write_csv(tmp_path / "in.csv", [("fine", "1"), ("", "2")], header=("text", "ref"))
     out = tmp_path / "out.jsonl"
