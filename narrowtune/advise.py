@@ -36,6 +36,18 @@ STILL_LEARNING = 0.01  # accuracy gained from 50% to 100% of the data that means
 FEW_EVAL = 30  # fewer validation rows than this: measure more before deciding
 OUTPUT_TOKENS = 8  # a label name answered by a prompted LLM
 HOURS_PER_MONTH = 24 * 30
+FIX_DATA = "fix data first"
+MEASURE_MORE = "measure more before deciding"
+DECISIONS = (
+    "fine-tune",
+    "prompt",
+    "retrieve",
+    "fine-tuned router + retrieve",
+    "orchestrate",
+    "orchestrate + fine-tuned step",
+    FIX_DATA,
+    MEASURE_MORE,
+)
 
 
 @dataclass
@@ -258,15 +270,17 @@ def decide(
     options: dict[str, dict[str, Any]],
 ) -> tuple[str, list[str], list[Criterion], list[str]]:
     """The decision, its reasons, every criterion with its measurement, and what to measure
-    first. The rules, in order:
+    first. The rules, in order (docs/ADVISE.md):
     1. process still changing -> orchestrate (a workflow of prompted steps), whatever else;
        a multi-step job -> orchestrate (with a fine-tuned step when that step qualifies);
-    2. too few or inconsistent labels -> prompt (and fix / collect data first);
-    3. facts change weekly or daily -> retrieve (a fine-tuned router + retrieval when the
+    2. conflicting labels on more than 5% of rows -> fix data first;
+    3. fewer than 30 validation or test rows -> measure more before deciding;
+    4. median fewer than 8 examples per label -> prompt (and collect labels);
+    5. facts change weekly or daily -> retrieve (a fine-tuned router + retrieval when the
        router qualifies);
-    4. fine-tune when the labelled examples, the volume (at or above break-even) and the
+    6. fine-tune when the labelled examples, the volume (at or above break-even) and the
        measured margin (when a run was evaluated) all hold;
-    5. otherwise prompt."""
+    7. otherwise prompt."""
     p = task.profile
     per_label = signals.get("per_label_median", 0.0)
     consistency = signals.get("label_consistency", 1.0)
@@ -381,6 +395,7 @@ def decide(
         and volume_ok
         and demonstrated is not False
     )
+    few_eval = signals.get("validation", 0) < FEW_EVAL or signals.get("test", 0) < FEW_EVAL
     reasons: list[str] = []
     if not p.process_stable or p.multi_step:
         decision = "orchestrate"
@@ -389,14 +404,30 @@ def decide(
             if not p.process_stable
             else "the job is several steps: orchestrate them as a workflow"
         )
-        if p.process_stable and ft_ok:
+        if p.process_stable and ft_ok and not few_eval:
             decision = "orchestrate + fine-tuned step"
             reasons.append("the classification step qualifies for fine-tuning")
-    elif per_label < FEW_PER_LABEL or consistency < CONSISTENT:
+    elif consistency < CONSISTENT:
+        decision = FIX_DATA
+        reasons.append(
+            f"only {100 * consistency:.1f}% of rows are free of a conflicting label (want "
+            f"{100 * CONSISTENT:.0f}%+): any model learns the contradictions; fix the labels, "
+            "then advise again (prompt in the meantime)"
+        )
+    elif few_eval:
+        decision = MEASURE_MORE
+        reasons.append(
+            f"{signals.get('validation', 0)} validation and {signals.get('test', 0)} test rows: "
+            f"too few (want {FEW_EVAL}+ each) for a threshold, a temperature or a margin to "
+            "mean anything, so no option can be shown to be better"
+        )
+        if p.risk == "high":
+            reasons.append("the risk is high and the task cannot be tested on so few rows")
+    elif per_label < FEW_PER_LABEL:
         decision = "prompt"
         reasons.append(
-            f"too little or inconsistent labelled data (median {per_label:g} per label, "
-            f"{100 * consistency:.1f}% consistent): prompt now, fix and collect data first"
+            f"median {per_label:g} labelled examples per label: too few to fine-tune on; "
+            "prompt now and collect labels"
         )
     elif p.facts_change in ("weekly", "daily"):
         decision = "fine-tuned router + retrieve" if ft_ok else "retrieve"
@@ -422,8 +453,6 @@ def decide(
             reasons.append("fine-tuning shows no demonstrated margin over the baselines")
         if per_label < ENOUGH_PER_LABEL:
             reasons.append(f"median {per_label:g} examples per label is thin for fine-tuning")
-    if measure and signals.get("validation", 0) < FEW_EVAL:
-        decision += " (measure more before deciding)"
     return decision, reasons, criteria, measure
 
 

@@ -64,14 +64,16 @@ def test_the_rules_follow_the_profile(measured, profile: dict, decision: str) ->
     assert decide(changed, advice.signals, options)[0] == decision
 
 
-def test_few_inconsistent_labels_are_prompt_and_a_margin_without_proof_is_not_fine_tune(
+def test_thin_labels_prompt_noisy_labels_fix_data_and_a_margin_without_proof_is_not_fine_tune(
     measured,
 ) -> None:  # type: ignore[no-untyped-def]
     task, advice = measured
     thin = {**advice.signals, "per_label_median": 4.0}
     assert decide(task, thin, advice.options)[0] == "prompt"
     noisy = {**advice.signals, "label_consistency": 0.8}
-    assert decide(task, noisy, advice.options)[0] == "prompt"
+    assert decide(task, noisy, advice.options)[0] == "fix data first"
+    small = {**advice.signals, "validation": 6, "test": 6}
+    assert decide(task, small, advice.options)[0] == "measure more before deciding"
     unproven = {
         **advice.signals,
         "run": {"margin": {"delta": 0.004, "demonstrated": False}, "margin_sentence": "x"},
@@ -86,6 +88,6 @@ def test_the_command_prints_the_decision_and_assumptions(tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["advise", str(write_task(tmp_path))])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "decision: prompt (measure more before deciding)" in text
+    assert "decision: measure more before deciding" in text
     assert "break-even volume" in text and "assumed (set them under `profile:`)" in text
     assert "label more data" in text

@@ -66,7 +66,8 @@ def test_classify_eval_scores_the_prompted_llm(
     assert len(llm_env.predictions()) - before == n  # one real completion per test example
     # No note about the LLM (a failed call would leave one); the tiny task's small-split notes
     # are expected.
-    assert all(note.startswith("only ") for note in evaluation["notes"]), evaluation["notes"]
+    small = ("only ", "safe defaults ")
+    assert all(note.startswith(small) for note in evaluation["notes"]), evaluation["notes"]
 
 
 def _extractor() -> tuple[LLMExtractor, dict]:
@@ -114,8 +115,9 @@ def test_extract_llm_baseline_stops_where_the_server_cannot_constrain(llm_env: S
 def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_votes(
     llm_env: Store, tmp_path: Path
 ) -> None:
-    """The pairwise judge calls the endpoint for every test prompt; a tiny random model never
-    answers A, B or TIE, so no win rate is claimed and the note says how many were unusable."""
+    """The prompted-LLM baseline and the pairwise judge call the endpoint for every test prompt;
+    a tiny random model never answers A, B or TIE, so no win rate is claimed and the note says
+    how many were unusable."""
     from test_generate import _task
     from test_generate_tiny import build_tiny_lm, reply_rows, write_jsonl
 
@@ -133,7 +135,11 @@ def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_v
     before = len(llm_env.predictions())
     evaluation = evaluate(task, model, splits, latency=False).to_dict()
     n = len(splits.test)
-    assert len(llm_env.predictions()) - before == n  # one real judge call per test prompt
+    # One real call per test prompt for the prompted-LLM baseline, one for the judge.
+    assert len(llm_env.predictions()) - before == 2 * n
+    llm = next(s for s in evaluation["systems"] if s["name"] == "prompted LLM (chat)")
+    assert llm["metrics"]["n"] == n and 0.0 <= llm["metrics"]["contract_rate"] <= 1.0
+    assert "via http" in llm["description"]
     assert "judge_win_rate" not in evaluation["systems"][0]["metrics"]
     assert f"{n} of {n} answers named none of A, B or TIE" in " ".join(evaluation["notes"])
 
