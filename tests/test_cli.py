@@ -55,7 +55,8 @@ def test_eval_compares_with_baselines_and_writes_report(trained_task: Path) -> N
     run_dir = runs.list_runs(load_task(trained_task).runs_path)[-1]
     evaluation = json.loads((run_dir / "metrics.json").read_text())
     names = [s["name"] for s in evaluation["systems"]]
-    assert names[0].startswith("fine-tuned") and len(names) == 4
+    assert names[0].startswith("fine-tuned") and len(names) == 5
+    assert "TF-IDF + logistic regression" in names
     assert all(s["metrics"]["n"] == evaluation["split"]["test"] for s in evaluation["systems"])
     assert evaluation["margin"]["delta"] is not None
     # How sure: the interval on the margin, and a plain word about 12 test examples.
