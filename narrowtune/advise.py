@@ -348,6 +348,14 @@ def decide(
         Criterion(
             "several steps", p.multi_step, f"multi_step: {p.multi_step} (profile)", "orchestrate"
         ),
+        Criterion(
+            "high risk and untestable",
+            p.risk == "high"
+            and (signals.get("test", 0) < FEW_EVAL or signals.get("validation", 0) < FEW_EVAL),
+            f"risk {p.risk} (profile); {signals.get('validation', 0)} validation and "
+            f"{signals.get('test', 0)} test rows",
+            "measure more",
+        ),
     ]
     curve = signals.get("curve") or []
     if len(curve) >= 2:
@@ -521,8 +529,22 @@ def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
         notes=notes,
     )
     task.runs_path.mkdir(parents=True, exist_ok=True)
-    runs.write_json(task.runs_path / "advice.json", _json_safe(advice.to_dict()))
+    stored = _json_safe(advice.to_dict())
+    runs.write_json(task.runs_path / runs.ADVICE_FILE, stored)
+    if run is not None:
+        _add_to_report(task, run, stored)
     return advice
+
+
+def _add_to_report(task: Task, run: dict[str, Any], advice: dict[str, Any]) -> None:
+    """Rewrite the newest evaluated run's report.html with this advice in its section."""
+    from narrowtune.data.audit import audit as run_audit
+    from narrowtune.data.audit import audit_html
+    from narrowtune.evaluate.report import write_report
+
+    run_dir = runs.find_run(task.runs_path)
+    html = audit_html(run_audit(task, fast=True))
+    write_report({**run, "audit_html": html, "advice": advice}, run_dir / runs.REPORT_FILE)
 
 
 def _json_safe(value: Any) -> Any:
