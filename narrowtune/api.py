@@ -202,7 +202,11 @@ def evaluate(
     html = audit_html(run_audit(task, fast=True))
     stored = evaluation.to_dict()
     runs.write_json(run_dir / runs.METRICS_FILE, stored)
-    write_report({**stored, "audit_html": html}, run_dir / runs.REPORT_FILE)
+    advice = runs.read_advice(task.runs_path)  # `narrowtune advise`, when it has run
+    write_report(
+        {**stored, "audit_html": html, **({"advice": advice} if advice else {})},
+        run_dir / runs.REPORT_FILE,
+    )
     from narrowtune.card import model_card
 
     runs.write_text(run_dir / runs.CARD_FILE, model_card(task, info, evaluation))

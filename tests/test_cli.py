@@ -68,6 +68,21 @@ def test_eval_compares_with_baselines_and_writes_report(trained_task: Path) -> N
     assert "<svg" in html and "zero-shot similarity" in html
 
 
+def test_advise_after_eval_adds_its_section_to_the_report(trained_task: Path) -> None:
+    result = runner.invoke(app, ["advise", str(trained_task)])
+    assert result.exit_code == 0, result.output
+    task = load_task(trained_task)
+    advice = json.loads((task.runs_path / "advice.json").read_text())
+    assert advice["decision"] == "measure more before deciding"  # 12 validation, 12 test rows
+    run_dir = runs.list_runs(task.runs_path)[-1]
+    html = (run_dir / "report.html").read_text()
+    assert 'id="advice"' in html and "measure more before deciding" in html
+    assert "demonstrated margin over the baselines" in html  # a criterion, with its evidence
+    # A later eval keeps the section: the report reads advice.json.
+    assert runner.invoke(app, ["eval", str(trained_task)]).exit_code == 0
+    assert 'id="advice"' in (run_dir / "report.html").read_text()
+
+
 def test_predict_jsonl_and_csv_keep_every_row(trained_task: Path, tmp_path: Path) -> None:
     rows = [
         ("where is my parcel 123", "x"),
