@@ -31,6 +31,9 @@ from narrowtune.task import Task
 CURVE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 FEW_PER_LABEL = 8  # below this median per label, a trained model has too little to learn from
 ENOUGH_PER_LABEL = 20  # at or above, fine-tuning has the labelled examples it needs
+# Kinds without labels (extract, generate): each training row is one worked example of the job.
+FEW_EXAMPLES = 50
+ENOUGH_EXAMPLES = 200
 CONSISTENT = 0.95  # share of training rows without a conflicting label
 STILL_LEARNING = 0.01  # accuracy gained from 50% to 100% of the data that means "more helps"
 FEW_EVAL = 30  # fewer validation rows than this: measure more before deciding
@@ -282,7 +285,12 @@ def decide(
        measured margin (when a run was evaluated) all hold;
     7. otherwise prompt."""
     p = task.profile
-    per_label = signals.get("per_label_median", 0.0)
+    if "per_label_median" in signals:  # labels: examples per label
+        per_label = signals["per_label_median"]
+        few, enough, unit = FEW_PER_LABEL, ENOUGH_PER_LABEL, "per label (median)"
+    else:  # no labels: worked examples of the whole job
+        per_label = float(signals.get("train", 0))
+        few, enough, unit = FEW_EXAMPLES, ENOUGH_EXAMPLES, "in all"
     consistency = signals.get("label_consistency", 1.0)
     volume_ok = p.volume_per_day >= options["break_even_calls_per_day"]
     run = signals.get("run") or {}
@@ -303,8 +311,8 @@ def decide(
         ),
         Criterion(
             "labelled examples",
-            per_label >= ENOUGH_PER_LABEL,
-            f"median {per_label:g} per label (fine-tune needs about {ENOUGH_PER_LABEL})",
+            per_label >= enough,
+            f"{per_label:g} examples {unit} (fine-tune needs about {enough})",
             "fine-tune",
         ),
         Criterion(
@@ -382,7 +390,7 @@ def decide(
             "declare what mistakes cost (`costs:` in the task): the expensive mistakes are not "
             "known yet, so the cheapest safe option cannot be priced"
         )
-    if task.abstain.out_of_scope is None:
+    if task.has_labels and task.abstain.out_of_scope is None:
         measure.append(
             "add examples of out-of-scope requests (`abstain.out_of_scope`): how often the "
             "model answers traffic it was never meant to is not measured"
@@ -398,7 +406,7 @@ def decide(
         )
 
     ft_ok = (
-        per_label >= ENOUGH_PER_LABEL
+        per_label >= enough
         and consistency >= CONSISTENT
         and volume_ok
         and demonstrated is not False
@@ -431,10 +439,10 @@ def decide(
         )
         if p.risk == "high":
             reasons.append("the risk is high and the task cannot be tested on so few rows")
-    elif per_label < FEW_PER_LABEL:
+    elif per_label < few:
         decision = "prompt"
         reasons.append(
-            f"median {per_label:g} labelled examples per label: too few to fine-tune on; "
+            f"{per_label:g} labelled examples {unit}: too few to fine-tune on; "
             "prompt now and collect labels"
         )
     elif p.facts_change in ("weekly", "daily"):
@@ -445,7 +453,7 @@ def decide(
     elif ft_ok:
         decision = "fine-tune"
         reasons.append(
-            f"{per_label:g} examples per label, consistent labels, and {p.volume_per_day:g} "
+            f"{per_label:g} examples {unit}, consistent labels, and {p.volume_per_day:g} "
             f"calls/day at or above the break-even {options['break_even_calls_per_day']:,.0f}"
         )
         if demonstrated:
@@ -459,8 +467,8 @@ def decide(
             )
         if demonstrated is False:
             reasons.append("fine-tuning shows no demonstrated margin over the baselines")
-        if per_label < ENOUGH_PER_LABEL:
-            reasons.append(f"median {per_label:g} examples per label is thin for fine-tuning")
+        if per_label < enough:
+            reasons.append(f"{per_label:g} examples {unit} is thin for fine-tuning")
     return decision, reasons, criteria, measure
 
 

@@ -91,3 +91,16 @@ def test_the_command_prints_the_decision_and_assumptions(tmp_path: Path) -> None
     assert "decision: measure more before deciding" in text
     assert "break-even volume" in text and "assumed (set them under `profile:`)" in text
     assert "label more data" in text
+
+
+def test_kinds_without_labels_count_worked_examples(tmp_path: Path) -> None:
+    from test_kind_protocol import _write_extract
+
+    task = load_task(_write_extract(tmp_path))
+    advice = advise(task)
+    by_name = {c.name: c for c in advice.criteria}
+    train = advice.signals["train"]
+    assert by_name["labelled examples"].evidence.startswith(f"{train} examples in all")
+    assert by_name["labelled examples"].met is (train >= 200)
+    assert not any("out-of-scope" in m for m in advice.measure_first)  # a classify setting
+    assert "per label" not in " ".join(advice.reasons)
