@@ -10,7 +10,9 @@ as an assumption. Measured here, on the task's own data and this machine:
 - the cheap alternatives on validation: zero-shot similarity, frozen embeddings + LR, TF-IDF + LR;
 - the newest evaluated run, when there is one: the fine-tuned margin and its interval, costs;
 - the small model's throughput and latency on this machine, and the prompt's length in tokens
-  (for the cost per 1,000 calls of each option and the break-even volume).
+  (for the cost per 1,000 calls of each option and the break-even volume);
+- with NARROWTUNE_LLM_BASE_URL set, the prompted LLM on a sample of validation rows: its
+  accuracy, its latency and how often its answer breaks the asked-for format.
 The decision rules are in `decide` and in README.md ("Deciding with `advise`").
 """
 
@@ -38,6 +40,8 @@ CONSISTENT = 0.95  # share of training rows without a conflicting label
 STILL_LEARNING = 0.01  # accuracy gained from 50% to 100% of the data that means "more helps"
 FEW_EVAL = 30  # fewer validation rows than this: measure more before deciding
 OUTPUT_TOKENS = 8  # a label name answered by a prompted LLM
+LLM_SAMPLE = 20  # validation rows the prompted-LLM probe asks about, when an endpoint is set
+UNSTABLE_FORMAT = 0.1  # share of answers that are not exactly a label name: prompting is unstable
 HOURS_PER_MONTH = 24 * 30
 FIX_DATA = "fix data first"
 MEASURE_MORE = "measure more before deciding"
@@ -219,6 +223,54 @@ def _prompt_tokens(task: Task, splits: Any) -> float:
     return float(np.mean(lengths)) + OUTPUT_TOKENS if lengths else float("nan")
 
 
+def _llm_probe(task: Task, splits: Any) -> dict[str, Any] | None:
+    """The prompted LLM on a sample of validation rows, when NARROWTUNE_LLM_BASE_URL names an
+    OpenAI-compatible endpoint: accuracy, how often its answer is not exactly a label name (or a
+    comma-separated list of them, multi-label) — the format instability a parser must absorb —
+    and its latency. None without an endpoint; {"error": ...} when the endpoint fails."""
+    from narrowtune.data.labels import is_correct
+    from narrowtune.evaluate.llm import (
+        Endpoint,
+        LLMError,
+        classify_prompt,
+        complete,
+        parse_labels,
+    )
+
+    endpoint = Endpoint.from_env()
+    if endpoint is None:
+        return None
+    names = sorted({n for ex in splits.train for n in ex.labels})
+    labels = {n: (task.labels or {}).get(n, "") for n in names}
+    sample = list(splits.validation[:LLM_SAMPLE])
+    answers, millis = [], []
+    try:
+        client = endpoint.client()
+        model = endpoint.model_name(client)
+        for ex in sample:
+            start = time.perf_counter()
+            prompt = classify_prompt(ex.text, labels, task.multi_label)
+            answers.append(complete(client, model, prompt, max_tokens=24))
+            millis.append(1000 * (time.perf_counter() - start))
+    except LLMError as exc:
+        return {"error": str(exc), "endpoint": endpoint.base_url}
+
+    def exact(answer: str) -> bool:
+        parts = answer.split(",") if task.multi_label else [answer]
+        return all(part.strip() in labels for part in parts) and bool(answer.strip())
+
+    predicted = [parse_labels(a, names, task.multi_label) for a in answers]
+    flat: list[Any] = predicted if task.multi_label else [p[0] if p else "" for p in predicted]
+    return {
+        "endpoint": endpoint.base_url,
+        "model": model,
+        "sample": len(sample),
+        "accuracy": float(is_correct(flat, sample).mean()) if sample else float("nan"),
+        "format_failures": float(np.mean([not exact(a) for a in answers])) if answers else 0.0,
+        "p50_ms": float(np.percentile(millis, 50)) if millis else float("nan"),
+    }
+
+
 def _newest_evaluation(task: Task) -> dict[str, Any] | None:
     try:
         run_dir = runs.find_run(task.runs_path)
@@ -365,6 +417,18 @@ def decide(
             "measure more",
         ),
     ]
+    probe = signals.get("llm_probe") or {}
+    if probe and "error" not in probe:
+        criteria.append(
+            Criterion(
+                "prompting unstable",
+                probe["format_failures"] >= UNSTABLE_FORMAT,
+                f"{100 * probe['format_failures']:.0f}% of {probe['sample']} answers from "
+                f"{probe['model']} were not exactly a label name (accuracy "
+                f"{100 * probe['accuracy']:.1f}% on the same validation rows)",
+                "fine-tune",
+            )
+        )
     curve = signals.get("curve") or []
     if len(curve) >= 2:
         gain = curve[-1]["accuracy"] - curve[-2]["accuracy"]
@@ -469,6 +533,12 @@ def decide(
             reasons.append("fine-tuning shows no demonstrated margin over the baselines")
         if per_label < enough:
             reasons.append(f"{per_label:g} examples {unit} is thin for fine-tuning")
+        if probe and "error" not in probe and probe["format_failures"] >= UNSTABLE_FORMAT:
+            reasons.append(
+                f"but the prompted LLM broke the answer format on "
+                f"{100 * probe['format_failures']:.0f}% of a sample: validate or constrain its "
+                "output"
+            )
     return decision, reasons, criteria, measure
 
 
@@ -494,6 +564,11 @@ def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
         scores, curve, speed = _baselines_and_curve(task, splits, progress)
         signals.update(baselines_validation_accuracy=scores, curve=curve)
         tokens = _prompt_tokens(task, splits)
+        probe = _llm_probe(task, splits)
+        if probe is not None:
+            signals["llm_probe"] = probe
+            if "error" in probe:
+                notes.append(f"prompted-LLM probe failed: {probe['error']}")
     else:
         notes.append("learning curve and cheap baselines are measured for classify tasks only")
     run = _newest_evaluation(task)
@@ -518,6 +593,13 @@ def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
         speed = {"throughput_per_s": 1.0, "p50_ms": float("inf")}
         notes.append("no throughput measured (evaluate a run first): cost and latency unknown")
     options = options_cost(task, tokens, speed)
+    probe = signals.get("llm_probe") or {}
+    if probe.get("p50_ms") is not None and "error" not in probe:
+        options["prompt"]["latency_ms"] = probe["p50_ms"]
+        options["prompt"]["measured"] = (
+            f"prompt tokens of the task's own texts; latency measured on {probe['sample']} calls "
+            f"to {probe['model']}; price from the profile"
+        )
     decision, reasons, criteria, measure = decide(task, signals, options)
     given = task.profile.model_fields_set
     assumptions = {

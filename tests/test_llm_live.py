@@ -163,3 +163,26 @@ def test_judge_answers_are_read_strictly() -> None:
         "Both": None,
         "tie": None,
     }
+
+
+def test_advise_probes_the_prompted_llm_and_measures_its_format(
+    llm_env: Store, tmp_path: Path
+) -> None:
+    """With an endpoint, advise asks the LLM about a sample of validation rows: one real call
+    each, the answers that are not exactly a label name counted, its latency measured."""
+    from conftest import make_rows, write_csv, write_task
+
+    from narrowtune.advise import advise
+
+    write_csv(tmp_path / "data.csv", make_rows(20))
+    task = load_task(write_task(tmp_path))
+    before = len(llm_env.predictions())
+    advice = advise(task)
+    probe = advice.signals["llm_probe"]
+    assert probe["model"] == "chat" and probe["sample"] == advice.signals["validation"] == 12
+    assert len(llm_env.predictions()) - before == 12
+    assert 0.0 <= probe["accuracy"] <= 1.0 and 0.0 <= probe["format_failures"] <= 1.0
+    assert advice.options["prompt"]["latency_ms"] == probe["p50_ms"] > 0
+    unstable = next(c for c in advice.criteria if c.name == "prompting unstable")
+    assert unstable.met is (probe["format_failures"] >= 0.1)
+    assert "of 12 answers from chat" in unstable.evidence
