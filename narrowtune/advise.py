@@ -203,6 +203,42 @@ def _baselines_and_curve(
     return scores, curve, speed
 
 
+def fine_tune_curve(
+    task: Task, splits: Any, *, minutes: float, progress: ProgressFn | None = None
+) -> list[dict[str, float]]:
+    """The learning curve of the fast fine-tune itself: the task's own trainer at 10/25/50/100%
+    of the training rows (the same seeded order as the probe's curve), each capped at a quarter
+    of `minutes` and one epoch, scored on validation accuracy."""
+    labels = sorted({n for ex in splits.train for n in ex.labels})
+    rng = np.random.default_rng(task.seed)
+    order = rng.permutation(len(splits.train))
+    fast = task.model_copy(deep=True)
+    fast.train.epochs = 1
+    fast.train.max_minutes = minutes / len(CURVE_FRACTIONS)
+    texts = [ex.text for ex in splits.validation]
+    curve = []
+    for number, fraction in enumerate(CURVE_FRACTIONS):
+        take = order[: max(len(labels), math.ceil(fraction * len(order)))]
+        subset = [splits.train[i] for i in take]
+        if len({n for ex in subset for n in ex.labels}) < 2:
+            continue
+        began = time.perf_counter()
+        model = task.plugin.train(fast, subset, list(splits.validation))
+        seconds = time.perf_counter() - began
+        predicted = [p.label for p in model.predict(texts)]
+        curve.append(
+            {
+                "fraction": fraction,
+                "train": len(take),
+                "accuracy": _accuracy(predicted, splits.validation),
+                "seconds": seconds,
+            }
+        )
+        if progress:
+            progress("fine-tune curve", number + 1, len(CURVE_FRACTIONS))
+    return curve
+
+
 def _prompt_tokens(task: Task, splits: Any) -> float:
     """Mean tokens of the prompted-LLM baseline's prompt on validation texts (counted with the
     base encoder's tokenizer, as a stand-in for the LLM's), plus the answer."""
@@ -436,7 +472,8 @@ def decide(
             Criterion(
                 "more data still helping",
                 gain >= STILL_LEARNING,
-                f"frozen-embedding probe on validation: {100 * curve[-2]['accuracy']:.1f} at "
+                f"{signals.get('curve_source', 'frozen-embedding probe')} on validation: "
+                f"{100 * curve[-2]['accuracy']:.1f} at "
                 f"{curve[-2]['train']} rows → {100 * curve[-1]['accuracy']:.1f} at "
                 f"{curve[-1]['train']}",
                 "collect more labels",
@@ -542,8 +579,12 @@ def decide(
     return decision, reasons, criteria, measure
 
 
-def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
-    """Measure the task's signals and decide; writes runs/<task>/advice.json."""
+def advise(
+    task: Task, *, progress: ProgressFn | None = None, curve_minutes: float | None = None
+) -> Advice:
+    """Measure the task's signals and decide; writes runs/<task>/advice.json. With
+    `curve_minutes`, the learning curve comes from the fast fine-tune itself (`fine_tune_curve`,
+    at most that many minutes of training) instead of the frozen-embedding probe."""
     from narrowtune.data import load_splits
     from narrowtune.evaluate.evaluation import Margin, margin_sentence
 
@@ -563,6 +604,12 @@ def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
     if task.has_labels and task.plugin.reader is None:  # rows of text + label(s)
         scores, curve, speed = _baselines_and_curve(task, splits, progress)
         signals.update(baselines_validation_accuracy=scores, curve=curve)
+        if curve_minutes and not task.multi_label:
+            signals["probe_curve"] = curve
+            signals["curve"] = fine_tune_curve(
+                task, splits, minutes=curve_minutes, progress=progress
+            )
+            signals["curve_source"] = "fast fine-tune (1 epoch)"
         tokens = _prompt_tokens(task, splits)
         probe = _llm_probe(task, splits)
         if probe is not None:

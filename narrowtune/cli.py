@@ -222,14 +222,25 @@ def eval_(
 
 
 @app.command()
-def advise(task_file: TaskArg, overrides: Overrides = None) -> None:
+def advise(
+    task_file: TaskArg,
+    overrides: Overrides = None,
+    curve_minutes: Annotated[
+        float | None,
+        typer.Option(
+            help="Measure the learning curve with the fast fine-tune itself (one epoch at "
+            "10/25/50/100% of the data, at most this many minutes in all) instead of the "
+            "frozen-embedding probe (classify)."
+        ),
+    ] = None,
+) -> None:
     """Decide between fine-tuning, prompting, retrieval and a workflow, from measurements on
     the task's data and this machine and the task's `profile:`; writes runs/<task>/advice.json."""
     from narrowtune.advise import advise as run_advise
 
     task = _load(task_file, overrides)
     with progress_bars() as progress:
-        advice = run_advise(task, progress=progress)
+        advice = run_advise(task, progress=progress, curve_minutes=curve_minutes)
     out.print(f"[bold]decision: {advice.decision}[/]")
     for reason in advice.reasons:
         out.print(f"  because {reason}", markup=False, highlight=False)

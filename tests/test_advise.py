@@ -104,3 +104,15 @@ def test_kinds_without_labels_count_worked_examples(tmp_path: Path) -> None:
     assert by_name["labelled examples"].met is (train >= 200)
     assert not any("out-of-scope" in m for m in advice.measure_first)  # a classify setting
     assert "per label" not in " ".join(advice.reasons)
+
+
+@pytest.mark.slow
+def test_the_curve_can_come_from_the_fast_fine_tune(tmp_path: Path) -> None:
+    write_csv(tmp_path / "data.csv", make_rows(20))
+    task = load_task(write_task(tmp_path, profile={"volume_per_day": 1_000_000}))
+    advice = advise(task, curve_minutes=0.4)
+    curve = advice.signals["curve"]
+    assert [p["train"] for p in curve] == [p["train"] for p in advice.signals["probe_curve"]]
+    assert all(0.0 <= p["accuracy"] <= 1.0 and p["seconds"] > 0 for p in curve)
+    helping = next(c for c in advice.criteria if c.name == "more data still helping")
+    assert helping.evidence.startswith("fast fine-tune (1 epoch) on validation")
