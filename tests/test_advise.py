@@ -116,3 +116,22 @@ def test_the_curve_can_come_from_the_fast_fine_tune(tmp_path: Path) -> None:
     assert all(0.0 <= p["accuracy"] <= 1.0 and p["seconds"] > 0 for p in curve)
     helping = next(c for c in advice.criteria if c.name == "more data still helping")
     assert helping.evidence.startswith("fast fine-tune (1 epoch) on validation")
+
+
+@pytest.mark.parametrize(
+    "example",
+    ["dao_proposals", "brand_voice", "code_migration", "wallet_support/replies"],
+)
+def test_advise_runs_on_every_example(example: str, tmp_path: Path) -> None:
+    import shutil
+
+    from narrowtune.advise import DECISIONS
+
+    source = Path(__file__).resolve().parents[1] / "examples" / example
+    folder = tmp_path / "example"
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("runs"))
+    task = load_task(folder / "task.yaml")
+    advice = advise(task)
+    assert advice.decision in DECISIONS and advice.reasons
+    stored = json.loads((task.runs_path / "advice.json").read_text())
+    assert stored["decision"] == advice.decision
