@@ -12,13 +12,17 @@ as an assumption. Measured here, on the task's own data and this machine:
 - the small model's throughput and latency on this machine, and the prompt's length in tokens
   (for the cost per 1,000 calls of each option and the break-even volume);
 - with NARROWTUNE_LLM_BASE_URL set, the prompted LLM on a sample of validation rows: its
-  accuracy, its latency and how often its answer breaks the asked-for format.
+  accuracy, its latency and how often its answer breaks the asked-for format;
+- how much of the traffic quotes facts the training data cannot hold: of the validation texts
+  quoting a figure (a percentage, a price, a decimal), the share quoting one no training text
+  quotes (evidence beside the profile's `facts_change`; it does not decide alone).
 The decision rules are in `decide` and in README.md ("Deciding with `advise`").
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +110,22 @@ class Advice:
 # ----------------------------------------------------------------------------------------------
 # Measurements
 # ----------------------------------------------------------------------------------------------
+
+
+FIGURE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\d+(?:\.\d+)?\s?%|\d+\.\d+")
+
+
+def unseen_figures(splits: Any) -> dict[str, Any]:
+    """Of the validation texts that quote a figure (a percentage, a price, a decimal), the share
+    quoting one that no training text quotes: facts the training data cannot hold."""
+    seen = {f for ex in splits.train for f in FIGURE.findall(ex.text)}
+    quoting = [FIGURE.findall(ex.text) for ex in splits.validation]
+    quoting = [q for q in quoting if q]
+    unseen = sum(any(f not in seen for f in q) for q in quoting)
+    return {
+        "texts_quoting_figures": len(quoting),
+        "share_unseen": unseen / len(quoting) if quoting else None,
+    }
 
 
 def _label_signals(task: Task, splits: Any) -> dict[str, Any]:
@@ -355,6 +375,16 @@ def options_cost(task: Task, tokens: float, speed: dict[str, float]) -> dict[str
     }
 
 
+def _figures_evidence(signals: dict[str, Any]) -> str:
+    figures = signals.get("unseen_figures") or {}
+    if not figures.get("texts_quoting_figures"):
+        return ""
+    return (
+        f"; {100 * figures['share_unseen']:.0f}% of the {figures['texts_quoting_figures']} "
+        "validation texts quoting a figure quote one absent from training"
+    )
+
+
 def decide(
     task: Task,
     signals: dict[str, Any],
@@ -432,7 +462,7 @@ def decide(
         Criterion(
             "needs current knowledge",
             p.facts_change in ("weekly", "daily"),
-            f"facts change {p.facts_change} (profile)",
+            f"facts change {p.facts_change} (profile)" + _figures_evidence(signals),
             "retrieve",
         ),
         Criterion(
@@ -599,6 +629,7 @@ def advise(
             train=len(splits.train), validation=len(splits.validation), test=len(splits.test)
         )
         notes.append(f"kind {task.kind}: no labels, so no per-label counts or learning curve")
+    signals["unseen_figures"] = unseen_figures(splits)
     speed = {"throughput_per_s": float("nan"), "p50_ms": float("nan")}
     tokens = float("nan")
     if task.has_labels and task.plugin.reader is None:  # rows of text + label(s)

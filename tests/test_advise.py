@@ -39,6 +39,7 @@ def test_enough_data_at_high_volume_is_fine_tune(measured) -> None:  # type: ign
     by_name = {c.name: c for c in advice.criteria}
     assert by_name["volume"].met and by_name["labelled examples"].met
     assert by_name["demonstrated margin over the baselines"].met is None  # no run yet
+    assert signals["unseen_figures"] == {"texts_quoting_figures": 0, "share_unseen": None}
     stored = json.loads((task.runs_path / "advice.json").read_text())
     assert stored["decision"] == "fine-tune"
     assert stored["assumptions"]["volume_per_day"] == {"value": 1_000_000, "assumed": False}

@@ -53,3 +53,8 @@ def test_small_scenarios_are_decided_as_measured(name: str, tmp_path: Path) -> N
     check = justify(name, folder, advice)
     assert check["confirmed"], check["measurement"]
     assert advice.decision == SCENARIOS[name]["expected"], (advice.reasons, check)
+    if name == "fee_policy_weekly":  # advise's own look at the same facts, on validation
+        # 0.9+: quoted amounts (2.5 DAI) are figures too, and those recur across weeks
+        assert advice.signals["unseen_figures"]["share_unseen"] >= 0.9
+        knowledge = next(c for c in advice.criteria if c.name == "needs current knowledge")
+        assert knowledge.met and "quote one absent from training" in knowledge.evidence
