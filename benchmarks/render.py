@@ -273,6 +273,18 @@ HEADLINES = [
     ("advise_banking77.json", "wall_seconds", "`advise` on BANKING77: wall seconds", "<= 300"),
     ("advise_banking77.json", "decision", "`advise` on BANKING77: decision", "report"),
     (
+        "advise_scenarios.json",
+        "agreement",
+        "`advise` on the 12 validation scenarios: decisions agreeing with the expected one",
+        ">= 11",
+    ),
+    (
+        "advise_scenarios.json",
+        "measurements_confirming_expected",
+        "`advise` scenarios: measurements confirming the expected decision",
+        "report",
+    ),
+    (
         "serve_load_before.json",
         "requests_per_s",
         "Serve before (2026-11-25: torch, no batching, httpx clients): requests/s",
@@ -371,9 +383,41 @@ def headline_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def scenarios_table() -> str:
+    """One row per `advise` validation scenario (advise_scenarios.json), in its order."""
+    path = RESULTS / "advise_scenarios.json"
+    if not path.exists():
+        return ""
+    data = json.loads(path.read_text())
+    lines = [
+        "## `advise` validation scenarios",
+        "",
+        f"From `{path.name}` ({data['date']}). Expected: the scenario's decision "
+        "(examples/advise_scenarios/make_scenarios.py); confirmed: whether the measurement "
+        "behind it (examples/advise_scenarios/measure.py) holds on this run.",
+        "",
+        "| scenario | expected | advise decided | agrees | confirmed | measurement |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in data.get("order") or []:
+        lines.append(
+            f"| {name} | {data[name + '_expected']} | {data[name + '_decision']} | "
+            f"{'yes' if data[name + '_agrees'] else 'no'} | "
+            f"{'yes' if data[name + '_confirmed'] else 'no'} | {data[name + '_measurement']} |"
+        )
+    return "\n".join(lines) + "\n\n"
+
+
 def generated() -> str:
     files = sorted(RESULTS.glob("*.json"))
-    parts = ["## Headline figures", "", headline_table(), "## Every results file", ""]
+    parts = [
+        "## Headline figures",
+        "",
+        headline_table(),
+        scenarios_table(),
+        "## Every results file",
+        "",
+    ]
     return "\n".join(parts) + "\n".join(render_file(p) for p in files)
 
 

@@ -10,13 +10,19 @@ as an assumption. Measured here, on the task's own data and this machine:
 - the cheap alternatives on validation: zero-shot similarity, frozen embeddings + LR, TF-IDF + LR;
 - the newest evaluated run, when there is one: the fine-tuned margin and its interval, costs;
 - the small model's throughput and latency on this machine, and the prompt's length in tokens
-  (for the cost per 1,000 calls of each option and the break-even volume).
+  (for the cost per 1,000 calls of each option and the break-even volume);
+- with NARROWTUNE_LLM_BASE_URL set, the prompted LLM on a sample of validation rows: its
+  accuracy, its latency and how often its answer breaks the asked-for format;
+- how much of the traffic quotes facts the training data cannot hold: of the validation texts
+  quoting a figure (a percentage, a price, a decimal), the share quoting one no training text
+  quotes (evidence beside the profile's `facts_change`; it does not decide alone).
 The decision rules are in `decide` and in README.md ("Deciding with `advise`").
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,11 +37,28 @@ from narrowtune.task import Task
 CURVE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 FEW_PER_LABEL = 8  # below this median per label, a trained model has too little to learn from
 ENOUGH_PER_LABEL = 20  # at or above, fine-tuning has the labelled examples it needs
+# Kinds without labels (extract, generate): each training row is one worked example of the job.
+FEW_EXAMPLES = 50
+ENOUGH_EXAMPLES = 200
 CONSISTENT = 0.95  # share of training rows without a conflicting label
 STILL_LEARNING = 0.01  # accuracy gained from 50% to 100% of the data that means "more helps"
 FEW_EVAL = 30  # fewer validation rows than this: measure more before deciding
 OUTPUT_TOKENS = 8  # a label name answered by a prompted LLM
+LLM_SAMPLE = 20  # validation rows the prompted-LLM probe asks about, when an endpoint is set
+UNSTABLE_FORMAT = 0.1  # share of answers that are not exactly a label name: prompting is unstable
 HOURS_PER_MONTH = 24 * 30
+FIX_DATA = "fix data first"
+MEASURE_MORE = "measure more before deciding"
+DECISIONS = (
+    "fine-tune",
+    "prompt",
+    "retrieve",
+    "fine-tuned router + retrieve",
+    "orchestrate",
+    "orchestrate + fine-tuned step",
+    FIX_DATA,
+    MEASURE_MORE,
+)
 
 
 @dataclass
@@ -87,6 +110,22 @@ class Advice:
 # ----------------------------------------------------------------------------------------------
 # Measurements
 # ----------------------------------------------------------------------------------------------
+
+
+FIGURE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\d+(?:\.\d+)?\s?%|\d+\.\d+")
+
+
+def unseen_figures(splits: Any) -> dict[str, Any]:
+    """Of the validation texts that quote a figure (a percentage, a price, a decimal), the share
+    quoting one that no training text quotes: facts the training data cannot hold."""
+    seen = {f for ex in splits.train for f in FIGURE.findall(ex.text)}
+    quoting = [FIGURE.findall(ex.text) for ex in splits.validation]
+    quoting = [q for q in quoting if q]
+    unseen = sum(any(f not in seen for f in q) for q in quoting)
+    return {
+        "texts_quoting_figures": len(quoting),
+        "share_unseen": unseen / len(quoting) if quoting else None,
+    }
 
 
 def _label_signals(task: Task, splits: Any) -> dict[str, Any]:
@@ -184,6 +223,42 @@ def _baselines_and_curve(
     return scores, curve, speed
 
 
+def fine_tune_curve(
+    task: Task, splits: Any, *, minutes: float, progress: ProgressFn | None = None
+) -> list[dict[str, float]]:
+    """The learning curve of the fast fine-tune itself: the task's own trainer at 10/25/50/100%
+    of the training rows (the same seeded order as the probe's curve), each capped at a quarter
+    of `minutes` and one epoch, scored on validation accuracy."""
+    labels = sorted({n for ex in splits.train for n in ex.labels})
+    rng = np.random.default_rng(task.seed)
+    order = rng.permutation(len(splits.train))
+    fast = task.model_copy(deep=True)
+    fast.train.epochs = 1
+    fast.train.max_minutes = minutes / len(CURVE_FRACTIONS)
+    texts = [ex.text for ex in splits.validation]
+    curve = []
+    for number, fraction in enumerate(CURVE_FRACTIONS):
+        take = order[: max(len(labels), math.ceil(fraction * len(order)))]
+        subset = [splits.train[i] for i in take]
+        if len({n for ex in subset for n in ex.labels}) < 2:
+            continue
+        began = time.perf_counter()
+        model = task.plugin.train(fast, subset, list(splits.validation))
+        seconds = time.perf_counter() - began
+        predicted = [p.label for p in model.predict(texts)]
+        curve.append(
+            {
+                "fraction": fraction,
+                "train": len(take),
+                "accuracy": _accuracy(predicted, splits.validation),
+                "seconds": seconds,
+            }
+        )
+        if progress:
+            progress("fine-tune curve", number + 1, len(CURVE_FRACTIONS))
+    return curve
+
+
 def _prompt_tokens(task: Task, splits: Any) -> float:
     """Mean tokens of the prompted-LLM baseline's prompt on validation texts (counted with the
     base encoder's tokenizer, as a stand-in for the LLM's), plus the answer."""
@@ -202,6 +277,54 @@ def _prompt_tokens(task: Task, splits: Any) -> float:
     ]
     lengths = [len(encoder.tokenizer(p)["input_ids"]) for p in prompts]  # type: ignore[operator]
     return float(np.mean(lengths)) + OUTPUT_TOKENS if lengths else float("nan")
+
+
+def _llm_probe(task: Task, splits: Any) -> dict[str, Any] | None:
+    """The prompted LLM on a sample of validation rows, when NARROWTUNE_LLM_BASE_URL names an
+    OpenAI-compatible endpoint: accuracy, how often its answer is not exactly a label name (or a
+    comma-separated list of them, multi-label) — the format instability a parser must absorb —
+    and its latency. None without an endpoint; {"error": ...} when the endpoint fails."""
+    from narrowtune.data.labels import is_correct
+    from narrowtune.evaluate.llm import (
+        Endpoint,
+        LLMError,
+        classify_prompt,
+        complete,
+        parse_labels,
+    )
+
+    endpoint = Endpoint.from_env()
+    if endpoint is None:
+        return None
+    names = sorted({n for ex in splits.train for n in ex.labels})
+    labels = {n: (task.labels or {}).get(n, "") for n in names}
+    sample = list(splits.validation[:LLM_SAMPLE])
+    answers, millis = [], []
+    try:
+        client = endpoint.client()
+        model = endpoint.model_name(client)
+        for ex in sample:
+            start = time.perf_counter()
+            prompt = classify_prompt(ex.text, labels, task.multi_label)
+            answers.append(complete(client, model, prompt, max_tokens=24))
+            millis.append(1000 * (time.perf_counter() - start))
+    except LLMError as exc:
+        return {"error": str(exc), "endpoint": endpoint.base_url}
+
+    def exact(answer: str) -> bool:
+        parts = answer.split(",") if task.multi_label else [answer]
+        return all(part.strip() in labels for part in parts) and bool(answer.strip())
+
+    predicted = [parse_labels(a, names, task.multi_label) for a in answers]
+    flat: list[Any] = predicted if task.multi_label else [p[0] if p else "" for p in predicted]
+    return {
+        "endpoint": endpoint.base_url,
+        "model": model,
+        "sample": len(sample),
+        "accuracy": float(is_correct(flat, sample).mean()) if sample else float("nan"),
+        "format_failures": float(np.mean([not exact(a) for a in answers])) if answers else 0.0,
+        "p50_ms": float(np.percentile(millis, 50)) if millis else float("nan"),
+    }
 
 
 def _newest_evaluation(task: Task) -> dict[str, Any] | None:
@@ -252,23 +375,40 @@ def options_cost(task: Task, tokens: float, speed: dict[str, float]) -> dict[str
     }
 
 
+def _figures_evidence(signals: dict[str, Any]) -> str:
+    figures = signals.get("unseen_figures") or {}
+    if not figures.get("texts_quoting_figures"):
+        return ""
+    return (
+        f"; {100 * figures['share_unseen']:.0f}% of the {figures['texts_quoting_figures']} "
+        "validation texts quoting a figure quote one absent from training"
+    )
+
+
 def decide(
     task: Task,
     signals: dict[str, Any],
     options: dict[str, dict[str, Any]],
 ) -> tuple[str, list[str], list[Criterion], list[str]]:
     """The decision, its reasons, every criterion with its measurement, and what to measure
-    first. The rules, in order:
+    first. The rules, in order (docs/ADVISE.md):
     1. process still changing -> orchestrate (a workflow of prompted steps), whatever else;
        a multi-step job -> orchestrate (with a fine-tuned step when that step qualifies);
-    2. too few or inconsistent labels -> prompt (and fix / collect data first);
-    3. facts change weekly or daily -> retrieve (a fine-tuned router + retrieval when the
+    2. conflicting labels on more than 5% of rows -> fix data first;
+    3. fewer than 30 validation or test rows -> measure more before deciding;
+    4. median fewer than 8 examples per label -> prompt (and collect labels);
+    5. facts change weekly or daily -> retrieve (a fine-tuned router + retrieval when the
        router qualifies);
-    4. fine-tune when the labelled examples, the volume (at or above break-even) and the
+    6. fine-tune when the labelled examples, the volume (at or above break-even) and the
        measured margin (when a run was evaluated) all hold;
-    5. otherwise prompt."""
+    7. otherwise prompt."""
     p = task.profile
-    per_label = signals.get("per_label_median", 0.0)
+    if "per_label_median" in signals:  # labels: examples per label
+        per_label = signals["per_label_median"]
+        few, enough, unit = FEW_PER_LABEL, ENOUGH_PER_LABEL, "per label (median)"
+    else:  # no labels: worked examples of the whole job
+        per_label = float(signals.get("train", 0))
+        few, enough, unit = FEW_EXAMPLES, ENOUGH_EXAMPLES, "in all"
     consistency = signals.get("label_consistency", 1.0)
     volume_ok = p.volume_per_day >= options["break_even_calls_per_day"]
     run = signals.get("run") or {}
@@ -289,8 +429,8 @@ def decide(
         ),
         Criterion(
             "labelled examples",
-            per_label >= ENOUGH_PER_LABEL,
-            f"median {per_label:g} per label (fine-tune needs about {ENOUGH_PER_LABEL})",
+            per_label >= enough,
+            f"{per_label:g} examples {unit} (fine-tune needs about {enough})",
             "fine-tune",
         ),
         Criterion(
@@ -322,7 +462,7 @@ def decide(
         Criterion(
             "needs current knowledge",
             p.facts_change in ("weekly", "daily"),
-            f"facts change {p.facts_change} (profile)",
+            f"facts change {p.facts_change} (profile)" + _figures_evidence(signals),
             "retrieve",
         ),
         Criterion(
@@ -334,7 +474,27 @@ def decide(
         Criterion(
             "several steps", p.multi_step, f"multi_step: {p.multi_step} (profile)", "orchestrate"
         ),
+        Criterion(
+            "high risk and untestable",
+            p.risk == "high"
+            and (signals.get("test", 0) < FEW_EVAL or signals.get("validation", 0) < FEW_EVAL),
+            f"risk {p.risk} (profile); {signals.get('validation', 0)} validation and "
+            f"{signals.get('test', 0)} test rows",
+            "measure more",
+        ),
     ]
+    probe = signals.get("llm_probe") or {}
+    if probe and "error" not in probe:
+        criteria.append(
+            Criterion(
+                "prompting unstable",
+                probe["format_failures"] >= UNSTABLE_FORMAT,
+                f"{100 * probe['format_failures']:.0f}% of {probe['sample']} answers from "
+                f"{probe['model']} were not exactly a label name (accuracy "
+                f"{100 * probe['accuracy']:.1f}% on the same validation rows)",
+                "fine-tune",
+            )
+        )
     curve = signals.get("curve") or []
     if len(curve) >= 2:
         gain = curve[-1]["accuracy"] - curve[-2]["accuracy"]
@@ -342,7 +502,8 @@ def decide(
             Criterion(
                 "more data still helping",
                 gain >= STILL_LEARNING,
-                f"frozen-embedding probe on validation: {100 * curve[-2]['accuracy']:.1f} at "
+                f"{signals.get('curve_source', 'frozen-embedding probe')} on validation: "
+                f"{100 * curve[-2]['accuracy']:.1f} at "
                 f"{curve[-2]['train']} rows → {100 * curve[-1]['accuracy']:.1f} at "
                 f"{curve[-1]['train']}",
                 "collect more labels",
@@ -360,7 +521,7 @@ def decide(
             "declare what mistakes cost (`costs:` in the task): the expensive mistakes are not "
             "known yet, so the cheapest safe option cannot be priced"
         )
-    if task.abstain.out_of_scope is None:
+    if task.has_labels and task.abstain.out_of_scope is None:
         measure.append(
             "add examples of out-of-scope requests (`abstain.out_of_scope`): how often the "
             "model answers traffic it was never meant to is not measured"
@@ -376,11 +537,12 @@ def decide(
         )
 
     ft_ok = (
-        per_label >= ENOUGH_PER_LABEL
+        per_label >= enough
         and consistency >= CONSISTENT
         and volume_ok
         and demonstrated is not False
     )
+    few_eval = signals.get("validation", 0) < FEW_EVAL or signals.get("test", 0) < FEW_EVAL
     reasons: list[str] = []
     if not p.process_stable or p.multi_step:
         decision = "orchestrate"
@@ -389,14 +551,30 @@ def decide(
             if not p.process_stable
             else "the job is several steps: orchestrate them as a workflow"
         )
-        if p.process_stable and ft_ok:
+        if p.process_stable and ft_ok and not few_eval:
             decision = "orchestrate + fine-tuned step"
             reasons.append("the classification step qualifies for fine-tuning")
-    elif per_label < FEW_PER_LABEL or consistency < CONSISTENT:
+    elif consistency < CONSISTENT:
+        decision = FIX_DATA
+        reasons.append(
+            f"only {100 * consistency:.1f}% of rows are free of a conflicting label (want "
+            f"{100 * CONSISTENT:.0f}%+): any model learns the contradictions; fix the labels, "
+            "then advise again (prompt in the meantime)"
+        )
+    elif few_eval:
+        decision = MEASURE_MORE
+        reasons.append(
+            f"{signals.get('validation', 0)} validation and {signals.get('test', 0)} test rows: "
+            f"too few (want {FEW_EVAL}+ each) for a threshold, a temperature or a margin to "
+            "mean anything, so no option can be shown to be better"
+        )
+        if p.risk == "high":
+            reasons.append("the risk is high and the task cannot be tested on so few rows")
+    elif per_label < few:
         decision = "prompt"
         reasons.append(
-            f"too little or inconsistent labelled data (median {per_label:g} per label, "
-            f"{100 * consistency:.1f}% consistent): prompt now, fix and collect data first"
+            f"{per_label:g} labelled examples {unit}: too few to fine-tune on; "
+            "prompt now and collect labels"
         )
     elif p.facts_change in ("weekly", "daily"):
         decision = "fine-tuned router + retrieve" if ft_ok else "retrieve"
@@ -406,7 +584,7 @@ def decide(
     elif ft_ok:
         decision = "fine-tune"
         reasons.append(
-            f"{per_label:g} examples per label, consistent labels, and {p.volume_per_day:g} "
+            f"{per_label:g} examples {unit}, consistent labels, and {p.volume_per_day:g} "
             f"calls/day at or above the break-even {options['break_even_calls_per_day']:,.0f}"
         )
         if demonstrated:
@@ -420,15 +598,23 @@ def decide(
             )
         if demonstrated is False:
             reasons.append("fine-tuning shows no demonstrated margin over the baselines")
-        if per_label < ENOUGH_PER_LABEL:
-            reasons.append(f"median {per_label:g} examples per label is thin for fine-tuning")
-    if measure and signals.get("validation", 0) < FEW_EVAL:
-        decision += " (measure more before deciding)"
+        if per_label < enough:
+            reasons.append(f"{per_label:g} examples {unit} is thin for fine-tuning")
+        if probe and "error" not in probe and probe["format_failures"] >= UNSTABLE_FORMAT:
+            reasons.append(
+                f"but the prompted LLM broke the answer format on "
+                f"{100 * probe['format_failures']:.0f}% of a sample: validate or constrain its "
+                "output"
+            )
     return decision, reasons, criteria, measure
 
 
-def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
-    """Measure the task's signals and decide; writes runs/<task>/advice.json."""
+def advise(
+    task: Task, *, progress: ProgressFn | None = None, curve_minutes: float | None = None
+) -> Advice:
+    """Measure the task's signals and decide; writes runs/<task>/advice.json. With
+    `curve_minutes`, the learning curve comes from the fast fine-tune itself (`fine_tune_curve`,
+    at most that many minutes of training) instead of the frozen-embedding probe."""
     from narrowtune.data import load_splits
     from narrowtune.evaluate.evaluation import Margin, margin_sentence
 
@@ -443,12 +629,24 @@ def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
             train=len(splits.train), validation=len(splits.validation), test=len(splits.test)
         )
         notes.append(f"kind {task.kind}: no labels, so no per-label counts or learning curve")
+    signals["unseen_figures"] = unseen_figures(splits)
     speed = {"throughput_per_s": float("nan"), "p50_ms": float("nan")}
     tokens = float("nan")
     if task.has_labels and task.plugin.reader is None:  # rows of text + label(s)
         scores, curve, speed = _baselines_and_curve(task, splits, progress)
         signals.update(baselines_validation_accuracy=scores, curve=curve)
+        if curve_minutes and not task.multi_label:
+            signals["probe_curve"] = curve
+            signals["curve"] = fine_tune_curve(
+                task, splits, minutes=curve_minutes, progress=progress
+            )
+            signals["curve_source"] = "fast fine-tune (1 epoch)"
         tokens = _prompt_tokens(task, splits)
+        probe = _llm_probe(task, splits)
+        if probe is not None:
+            signals["llm_probe"] = probe
+            if "error" in probe:
+                notes.append(f"prompted-LLM probe failed: {probe['error']}")
     else:
         notes.append("learning curve and cheap baselines are measured for classify tasks only")
     run = _newest_evaluation(task)
@@ -473,6 +671,13 @@ def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
         speed = {"throughput_per_s": 1.0, "p50_ms": float("inf")}
         notes.append("no throughput measured (evaluate a run first): cost and latency unknown")
     options = options_cost(task, tokens, speed)
+    probe = signals.get("llm_probe") or {}
+    if probe.get("p50_ms") is not None and "error" not in probe:
+        options["prompt"]["latency_ms"] = probe["p50_ms"]
+        options["prompt"]["measured"] = (
+            f"prompt tokens of the task's own texts; latency measured on {probe['sample']} calls "
+            f"to {probe['model']}; price from the profile"
+        )
     decision, reasons, criteria, measure = decide(task, signals, options)
     given = task.profile.model_fields_set
     assumptions = {
@@ -492,8 +697,22 @@ def advise(task: Task, *, progress: ProgressFn | None = None) -> Advice:
         notes=notes,
     )
     task.runs_path.mkdir(parents=True, exist_ok=True)
-    runs.write_json(task.runs_path / "advice.json", _json_safe(advice.to_dict()))
+    stored = _json_safe(advice.to_dict())
+    runs.write_json(task.runs_path / runs.ADVICE_FILE, stored)
+    if run is not None:
+        _add_to_report(task, run, stored)
     return advice
+
+
+def _add_to_report(task: Task, run: dict[str, Any], advice: dict[str, Any]) -> None:
+    """Rewrite the newest evaluated run's report.html with this advice in its section."""
+    from narrowtune.data.audit import audit as run_audit
+    from narrowtune.data.audit import audit_html
+    from narrowtune.evaluate.report import write_report
+
+    run_dir = runs.find_run(task.runs_path)
+    html = audit_html(run_audit(task, fast=True))
+    write_report({**run, "audit_html": html, "advice": advice}, run_dir / runs.REPORT_FILE)
 
 
 def _json_safe(value: Any) -> Any:

@@ -202,7 +202,11 @@ def evaluate(
     html = audit_html(run_audit(task, fast=True))
     stored = evaluation.to_dict()
     runs.write_json(run_dir / runs.METRICS_FILE, stored)
-    write_report({**stored, "audit_html": html}, run_dir / runs.REPORT_FILE)
+    advice = runs.read_advice(task.runs_path)  # `narrowtune advise`, when it has run
+    write_report(
+        {**stored, "audit_html": html, **({"advice": advice} if advice else {})},
+        run_dir / runs.REPORT_FILE,
+    )
     from narrowtune.card import model_card
 
     runs.write_text(run_dir / runs.CARD_FILE, model_card(task, info, evaluation))
@@ -228,26 +232,72 @@ def read_inputs(path: Path, text_column: str) -> tuple[list[str], list[dict[str,
     return texts, [r for _, r in records]
 
 
+PREDICTION_COLUMNS = (
+    "label",
+    "confidence",
+    "abstain",
+    "outcome",
+    "reasons",
+    "output",
+    "valid",
+    "missing",
+    "problems",
+)
+
+
+def prediction_names(columns: Iterable[str]) -> dict[str, str]:
+    """The name each of narrowtune's output columns gets beside the input's `columns`: its own
+    name, or `predicted_<name>` (with more `predicted_` as needed) when the input already has a
+    column of that name, so an input column (often a gold `label`) is never overwritten."""
+    taken = set(columns)
+    names: dict[str, str] = {}
+    for name in PREDICTION_COLUMNS:
+        new = name
+        while new in taken:
+            new = f"predicted_{new}"
+        taken.add(new)
+        names[name] = new
+    return names
+
+
+def renamed_columns_note(columns: Iterable[str]) -> str | None:
+    """A plain sentence naming the output columns renamed to keep the input's, or None."""
+    renamed = {k: v for k, v in prediction_names(columns).items() if k != v}
+    if not renamed:
+        return None
+    pairs = ", ".join(f"'{v}' (input already has '{k}')" for k, v in renamed.items())
+    return f"input columns kept as they were; predictions written as {pairs}"
+
+
 def format_predictions(
-    records: Iterable[dict[str, Any]], predictions: Iterable[Any], fmt: str
+    records: Iterable[dict[str, Any]],
+    predictions: Iterable[Any],
+    fmt: str,
+    columns: Iterable[str] | None = None,
 ) -> str:
-    """Input records with `label`, `confidence` and `abstain` added, as JSONL or CSV.
+    """Input records, every input column as it was, with `label`, `confidence` and `abstain`
+    added, as JSONL or CSV. An input column with one of those names keeps its values and the
+    prediction's column is named `predicted_<name>` instead (`prediction_names`).
 
     Structured kinds add `output` (JSON, or text), `valid`, `missing` and `problems`; CSV cells
     hold them as JSON text. Moderation tasks add `outcome` and `reasons`.
     """
+    records = list(records)
+    if columns is None:
+        columns = list(dict.fromkeys(k for r in records for k in r))
+    names = prediction_names(columns)
     rows = []
     for record, pred in zip(records, predictions):
         label = pred.label if isinstance(pred.label, str) else "|".join(pred.label)
         out = dict(record)
-        out.update(
-            label=pred.label if fmt == "jsonl" else label,
-            confidence=pred.confidence,
-            abstain=pred.abstain,
-        )
+        added: dict[str, Any] = {
+            "label": pred.label if fmt == "jsonl" else label,
+            "confidence": pred.confidence,
+            "abstain": pred.abstain,
+        }
         if pred.outcome is not None:  # moderation: allow / block / review, and why
-            reasons = pred.reasons if fmt == "jsonl" else "; ".join(pred.reasons)
-            out.update(outcome=pred.outcome, reasons=reasons)
+            added["outcome"] = pred.outcome
+            added["reasons"] = pred.reasons if fmt == "jsonl" else "; ".join(pred.reasons)
         if pred.output is not None or pred.problems or pred.missing or not pred.valid:
             extra = {
                 "output": pred.output,
@@ -260,12 +310,14 @@ def format_predictions(
                     k: v if isinstance(v, str | bool) else json.dumps(v, ensure_ascii=False)
                     for k, v in extra.items()
                 }
-            out.update(extra)
+            added.update(extra)
+        out.update({names[k]: v for k, v in added.items()})
         rows.append(out)
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    fieldnames = list(dict.fromkeys(k for r in rows for k in r))
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
@@ -279,14 +331,21 @@ def predict_file(
     output: Path | None = None,
     fmt: str | None = None,
     batch_size: int = 64,
+    notes: list[str] | None = None,
 ) -> str:
-    """Predict every row of a file; writes `output` atomically when given, returns the text."""
+    """Predict every row of a file; writes `output` atomically when given, returns the text.
+    Every input column is kept as it was; `notes` (when given) receives a sentence naming the
+    prediction columns renamed to make room for input columns of the same name."""
     texts, records = read_inputs(input_path, text_column)
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    note = renamed_columns_note(columns)
+    if note is not None and notes is not None:
+        notes.append(note)
     fmt = fmt or ("csv" if output and output.suffix.lower() == ".csv" else "jsonl")
     predictions = model.predict(texts, batch_size=batch_size)
     if len(predictions) != len(texts):  # never drop a row silently
         raise NarrowtuneError(f"model returned {len(predictions)} predictions for {len(texts)}")
-    text = format_predictions(records, predictions, fmt)
+    text = format_predictions(records, predictions, fmt, columns)
     if output is not None:
         atomic.write_text(output, text)
     return text

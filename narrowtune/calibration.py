@@ -8,6 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+# Fewer validation items than this and a fitted temperature or a chosen threshold means little:
+# one item moves the precision by more than 3 points. Callers that pass `few=FEW_VALIDATION`
+# then keep T = 1 and never let the threshold fall below the target precision itself.
+FEW_VALIDATION = 30
+
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = logits / temperature
@@ -22,11 +27,17 @@ def sigmoid(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return expit(logits / temperature)
 
 
-def fit_temperature(logits: np.ndarray, targets: np.ndarray, *, multi_label: bool = False) -> float:
+def fit_temperature(
+    logits: np.ndarray, targets: np.ndarray, *, multi_label: bool = False, few: int = 0
+) -> float:
     """The temperature T minimising validation NLL of softmax(logits / T) (or sigmoid).
 
-    `targets` are class indices (single-label) or a 0/1 matrix (multi-label).
+    `targets` are class indices (single-label) or a 0/1 matrix (multi-label). With fewer than
+    `few` rows, 1.0: on a handful of rows that are all right, the NLL is minimised by sharpening
+    every confidence towards 1, which is what an unseen request then gets.
     """
+    if len(logits) < few:
+        return 1.0
     x = torch.as_tensor(logits, dtype=torch.float64)
     y = torch.as_tensor(targets)
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -60,13 +71,20 @@ class Threshold:
 
 
 def choose_threshold(
-    confidence: np.ndarray, correct: np.ndarray, *, target_precision: float
+    confidence: np.ndarray, correct: np.ndarray, *, target_precision: float, few: int = 0
 ) -> Threshold:
     """The lowest confidence threshold whose kept predictions reach `target_precision`.
 
     Scans predictions from most to least confident and keeps the largest prefix whose precision
     still meets the target. With none, the threshold sits above every confidence (abstain always).
+    With fewer than `few` items the threshold is at least `target_precision` (`safe_threshold`).
     """
+    if 0 < len(confidence) < few:
+        chosen = choose_threshold(confidence, correct, target_precision=target_precision)
+        value = safe_threshold(chosen.value, len(confidence), target_precision, few=few)
+        kept = confidence >= value
+        precision = float(correct[kept].mean()) if kept.any() else float("nan")
+        return Threshold(value, target_precision, precision, float(kept.mean()))
     if len(confidence) == 0:
         return Threshold(1.0, target_precision, float("nan"), 0.0)
     order = np.argsort(-confidence, kind="stable")
@@ -81,6 +99,13 @@ def choose_threshold(
         return Threshold(float(np.nextafter(conf[0], np.inf)), target_precision, float("nan"), 0.0)
     k = int(ok[-1])
     return Threshold(float(conf[k]), target_precision, float(precision[k]), (k + 1) / len(conf))
+
+
+def safe_threshold(value: float, items: int, target_precision: float, *, few: int) -> float:
+    """`value`, or `target_precision` when that is higher and fewer than `few` items chose it:
+    a threshold chosen on a handful of rows abstains more, never less, than the confidence the
+    precision target itself asks for."""
+    return max(value, target_precision) if items < few else value
 
 
 def expected_calibration_error(
@@ -133,11 +158,15 @@ def choose_scope_threshold(
     target_precision: float,
     target_recall: float,
     oos_caught: np.ndarray | None = None,
+    few: int = 0,
 ) -> ScopeThreshold:
     """The lowest threshold that meets both targets: `target_precision` on the in-scope items
     (`confidence`, `correct`) and `target_recall` of the out-of-scope items caught, i.e. with a
-    confidence below it, or already caught (`oos_caught`: routed to a catch-all label)."""
-    by_precision = choose_threshold(confidence, correct, target_precision=target_precision).value
+    confidence below it, or already caught (`oos_caught`: routed to a catch-all label). With
+    fewer than `few` in-scope items, never below `target_precision` (`safe_threshold`)."""
+    by_precision = choose_threshold(
+        confidence, correct, target_precision=target_precision, few=few
+    ).value
     caught = np.zeros(len(oos_confidence), dtype=bool) if oos_caught is None else oos_caught
     need = int(np.ceil(target_recall * len(oos_confidence) - 1e-9)) - int(caught.sum())
     loose = np.sort(oos_confidence[~caught])

@@ -224,14 +224,25 @@ def eval_(
 
 
 @app.command()
-def advise(task_file: TaskArg, overrides: Overrides = None) -> None:
+def advise(
+    task_file: TaskArg,
+    overrides: Overrides = None,
+    curve_minutes: Annotated[
+        float | None,
+        typer.Option(
+            help="Measure the learning curve with the fast fine-tune itself (one epoch at "
+            "10/25/50/100% of the data, at most this many minutes in all) instead of the "
+            "frozen-embedding probe (classify)."
+        ),
+    ] = None,
+) -> None:
     """Decide between fine-tuning, prompting, retrieval and a workflow, from measurements on
     the task's data and this machine and the task's `profile:`; writes runs/<task>/advice.json."""
     from narrowtune.advise import advise as run_advise
 
     task = _load(task_file, overrides)
     with progress_bars() as progress:
-        advice = run_advise(task, progress=progress)
+        advice = run_advise(task, progress=progress, curve_minutes=curve_minutes)
     out.print(f"[bold]decision: {advice.decision}[/]")
     for reason in advice.reasons:
         out.print(f"  because {reason}", markup=False, highlight=False)
@@ -279,20 +290,25 @@ def predict(
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl or csv.")] = None,
 ) -> None:
     """Predict each row of INPUT_FILE: a label (classify), fields (extract) or a checked draft
-    (generate), with confidence and abstain."""
+    (generate), with confidence and abstain. Input columns are kept as they were: a prediction
+    column whose name the input already uses is written as predicted_<name>."""
     from narrowtune import api, runs
 
     if fmt not in (None, "jsonl", "csv"):
         fail(f"unknown format '{fmt}'; use jsonl or csv")
     task = _load(task_file, None)
     model = api.load(runs.find_run(task.runs_path, run), backend=backend.value)
+    notes: list[str] = []
     text = api.predict_file(
         model,
         input_file,
         text_column=text_column or task.input_column,
         output=output,
         fmt=fmt,
+        notes=notes,
     )
+    for note in notes:  # on stderr: stdout carries the predictions
+        console.print(f"note: {note}")
     if output is None:
         sys.stdout.write(text)
     else:

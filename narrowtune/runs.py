@@ -22,6 +22,7 @@ METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
 CARD_FILE = "README.md"
 TASK_FILE = "task.yaml"
+ADVICE_FILE = "advice.json"  # beside the runs: `narrowtune advise` is about the task
 
 __all__ = [
     "find_run",
@@ -92,3 +93,15 @@ def find_run(runs_path: Path, run: str | None = None) -> Path:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+def read_advice(runs_path: Path) -> dict[str, Any] | None:
+    """The task's newest `narrowtune advise` result (runs/<task>/advice.json), if any."""
+    path = runs_path / ADVICE_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

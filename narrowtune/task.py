@@ -187,6 +187,39 @@ class CostSpec(_Strict):
         default=0.0, ge=0, description="Cost of one human review (an abstained prediction)."
     )
     unit: str = Field(default="USD", description="The unit costs are in (for reports only).")
+    fields: dict[str, float] = Field(
+        default_factory=dict,
+        description="extract: field name -> cost of a wrong or missing value of that field; "
+        "'*' stands for any other field. Unlisted fields cost `default`.",
+    )
+    contract_failure: float | None = Field(
+        default=None,
+        ge=0,
+        description="generate: cost of an output that still breaks its contract after the "
+        "retries (returned flagged). Default: `default`.",
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _field_costs(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, cost in value.items():
+            if cost < 0 or cost != cost:
+                raise ValueError(f"{name}: a cost must be >= 0 (got {cost})")
+        return value
+
+    def field_cost(self, name: str) -> float:
+        """What a wrong or missing value of field `name` costs (extract)."""
+        return float(self.fields.get(name, self.fields.get("*", self.default)))
+
+    def unknown_fields(self, names: list[str]) -> list[str]:
+        """Problems naming each field in `fields` that is not one of `names`."""
+        problems = []
+        for name in self.fields:
+            if name != "*" and name not in names:
+                close = difflib.get_close_matches(name, names, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"fields: {', '.join(names)}"
+                problems.append(f"costs.fields.{name}: '{name}' is not a field — {hint}")
+        return problems
 
     @field_validator("errors")
     @classmethod

@@ -57,3 +57,21 @@ def test_coverage_curve_is_ordered() -> None:
     curve = coverage_curve(confidence, correct, points=4)
     assert [round(p["coverage"], 2) for p in curve] == [0.25, 0.5, 0.75, 1.0]
     assert [round(p["accuracy"], 3) for p in curve] == [1.0, 1.0, 0.667, 0.75]
+
+
+def test_few_validation_rows_keep_t_1_and_abstain_more() -> None:
+    # Five rows, all right: the NLL alone would sharpen every confidence towards 1 and a
+    # threshold at the lowest of them would answer almost anything. With few=30, T stays 1 and
+    # the threshold never falls below the target precision.
+    logits = np.array([[2.0, 0.0, 0.0], [0.0, 1.5, 0.0], [0.0, 0.0, 1.0], [1.2, 0, 0], [0, 0.8, 0]])
+    y = np.array([0, 1, 2, 0, 1])
+    assert fit_temperature(logits, y) < 0.2  # what fitting on five rows would do
+    assert fit_temperature(logits, y, few=30) == 1.0
+    confidence = softmax(logits).max(1)
+    correct = np.ones(5, bool)
+    loose = choose_threshold(confidence, correct, target_precision=0.9)
+    assert loose.value == confidence.min() and loose.coverage == 1.0
+    safe = choose_threshold(confidence, correct, target_precision=0.9, few=30)
+    assert safe.value == 0.9 and safe.coverage == 0.0  # nothing here is 0.9 sure
+    many = np.tile(confidence, 8)
+    assert choose_threshold(many, np.ones(40, bool), target_precision=0.9, few=30).value < 0.9

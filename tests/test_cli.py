@@ -55,7 +55,8 @@ def test_eval_compares_with_baselines_and_writes_report(trained_task: Path) -> N
     run_dir = runs.list_runs(load_task(trained_task).runs_path)[-1]
     evaluation = json.loads((run_dir / "metrics.json").read_text())
     names = [s["name"] for s in evaluation["systems"]]
-    assert names[0].startswith("fine-tuned") and len(names) == 4
+    assert names[0].startswith("fine-tuned") and len(names) == 5
+    assert "TF-IDF + logistic regression" in names
     assert all(s["metrics"]["n"] == evaluation["split"]["test"] for s in evaluation["systems"])
     assert evaluation["margin"]["delta"] is not None
     # How sure: the interval on the margin, and a plain word about 12 test examples.
@@ -65,6 +66,21 @@ def test_eval_compares_with_baselines_and_writes_report(trained_task: Path) -> N
     assert "interval" in result.output and "too few for a margin" in " ".join(result.output.split())
     html = (run_dir / "report.html").read_text()
     assert "<svg" in html and "zero-shot similarity" in html
+
+
+def test_advise_after_eval_adds_its_section_to_the_report(trained_task: Path) -> None:
+    result = runner.invoke(app, ["advise", str(trained_task)])
+    assert result.exit_code == 0, result.output
+    task = load_task(trained_task)
+    advice = json.loads((task.runs_path / "advice.json").read_text())
+    assert advice["decision"] == "measure more before deciding"  # 12 validation, 12 test rows
+    run_dir = runs.list_runs(task.runs_path)[-1]
+    html = (run_dir / "report.html").read_text()
+    assert 'id="advice"' in html and "measure more before deciding" in html
+    assert "demonstrated margin over the baselines" in html  # a criterion, with its evidence
+    # A later eval keeps the section: the report reads advice.json.
+    assert runner.invoke(app, ["eval", str(trained_task)]).exit_code == 0
+    assert 'id="advice"' in (run_dir / "report.html").read_text()
 
 
 def test_predict_jsonl_and_csv_keep_every_row(trained_task: Path, tmp_path: Path) -> None:
@@ -87,6 +103,29 @@ def test_predict_jsonl_and_csv_keep_every_row(trained_task: Path, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines()[0] == "text,ref,label,confidence,abstain"
     assert len(out.read_text().splitlines()) == 4
+
+
+def test_predict_never_overwrites_input_columns(trained_task: Path, tmp_path: Path) -> None:
+    # The input's own `label` (often the gold label) and `confidence` stay as they were; the
+    # predictions go to predicted_label / predicted_confidence, and the CLI says so.
+    rows = [("where is my parcel 123", "refund", "high"), ("refund me for order 55", "gold", "")]
+    write_csv(tmp_path / "in.csv", rows, header=("text", "label", "confidence"))
+    result = runner.invoke(app, ["predict", str(trained_task), str(tmp_path / "in.csv")])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [line["label"] for line in lines] == ["refund", "gold"]
+    assert [line["confidence"] for line in lines] == ["high", ""]
+    assert lines[0]["predicted_label"] == "shipping"
+    assert 0 <= lines[0]["predicted_confidence"] <= 1 and "abstain" in lines[0]
+    assert "predicted_label" in result.stderr and "input already has 'label'" in result.stderr
+    out = tmp_path / "out.csv"
+    result = runner.invoke(
+        app, ["predict", str(trained_task), str(tmp_path / "in.csv"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    header = out.read_text().splitlines()[0]
+    assert header == "text,label,confidence,predicted_label,predicted_confidence,abstain"
+    assert out.read_text().splitlines()[1].startswith("where is my parcel 123,refund,high,")
 
 
 def test_predict_bad_input_writes_nothing(trained_task: Path, tmp_path: Path) -> None:

@@ -112,3 +112,39 @@ def test_eval_prices_every_system_and_picks_the_threshold_on_validation(
     info = json.loads((tiny_run / "run.json").read_text())
     assert "Cost of mistakes" in model_card(task, info, evaluation)
     assert "cost/1k" in [c.header for c in summary_columns(stored)]
+
+
+def test_generate_prices_each_contract_failure(tmp_path: Path) -> None:
+    from narrowtune.evaluate.evaluation import SystemResult
+    from narrowtune.evaluate.generate import _price_failures
+    from narrowtune.kinds.generate.model import Checked
+
+    def out(valid: bool) -> Checked:
+        problems = [] if valid else ["section 'Steps' is missing"]
+        return Checked("x", 1.0, problems, problems, 1, 0, 0, "stop", 0.1)
+
+    write_csv(tmp_path / "data.csv", make_rows(3))
+    task = load_task(write_task(tmp_path))
+    task.costs = CostSpec(contract_failure=40, review=2, unit="EUR")
+    systems = [
+        SystemResult(name="fine-tuned", role="fine-tuned", description="", metrics={}),
+        SystemResult(name="base", role="baseline", description="", metrics={}),
+    ]
+    checked = {
+        "fine-tuned": [out(True), out(True), out(True), out(False)],
+        "base": [out(False), out(False), out(True), out(False)],
+    }
+    details = _price_failures(task, systems, checked)
+    fine, base = (s.metrics["cost"] for s in systems)
+    assert fine["per_1k_answer_all"] == pytest.approx(1000 * 40 / 4)  # one broken output in 4
+    assert fine["per_1k_at_target"] == pytest.approx(1000 * 2 / 4)  # reviewed instead
+    assert base["per_1k_answer_all"] == pytest.approx(1000 * 3 * 40 / 4)
+    assert details["cheapest"] == {
+        "system": "fine-tuned",
+        "setting": "per_1k_at_target",
+        "per_1k": pytest.approx(500.0),
+    }
+    assert details["confusions"][0]["count"] == 1 and details["unit"] == "EUR"
+    task.costs = CostSpec(default=7)  # no contract_failure given: `default` prices it
+    _price_failures(task, systems, checked)
+    assert systems[0].metrics["cost"]["per_1k_answer_all"] == pytest.approx(1000 * 7 / 4)

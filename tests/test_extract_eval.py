@@ -101,3 +101,41 @@ def test_unreachable_llm_endpoint_is_reported_not_fatal(
     evaluation = evaluate_model(task, api.load(run_dir), load_splits(task), latency=False).to_dict()
     assert "prompted LLM" not in [s["name"] for s in evaluation["systems"]]
     assert any("127.0.0.1:9" in note and "failed" in note for note in evaluation["notes"])
+
+
+def test_eval_prices_wrong_fields_per_1000_calls(evaluated) -> None:
+    from narrowtune.data import load_splits
+    from narrowtune.evaluate import evaluate_model
+    from narrowtune.evaluate.costs import cost_lines
+    from narrowtune.kinds.extract.metrics import field_correct
+    from narrowtune.task import CostSpec, TaskError
+
+    _, task, run_dir, _ = evaluated
+    priced = task.model_copy(deep=True)
+    priced.costs = CostSpec(fields={"amount": 10, "*": 1}, review=0.5, unit="EUR")
+    model = api.load(run_dir)
+    splits = load_splits(priced)
+    evaluation = evaluate_model(priced, model, splits, latency=False)
+    # Recomputed here from the model's own predictions: a document costs its wrong fields.
+    preds = model.predict([ex.text for ex in splits.test])
+    errors, answered = [], []
+    for ex, p in zip(splits.test, preds):
+        gold = ex.target["output"]
+        cost = sum(
+            (10 if f.name == "amount" else 1)
+            for f in model.fields
+            if not field_correct(f, gold.get(f.name), (p.output or {}).get(f.name))
+        )
+        errors.append(cost)
+        answered.append(not p.abstain)
+    fine = evaluation.fine_tuned.metrics["cost"]
+    assert fine["per_1k_answer_all"] == pytest.approx(1000 * sum(errors) / len(errors))
+    at_target = [e if a else 0.5 for e, a in zip(errors, answered)]
+    assert fine["per_1k_at_target"] == pytest.approx(1000 * sum(at_target) / len(at_target))
+    rules = next(s for s in evaluation.systems if s.name == "rules")
+    assert rules.metrics["cost"]["per_1k_answer_all"] == 0.0  # the rules are exact here
+    assert evaluation.details["costs"]["cheapest"]["system"] == "rules"
+    assert "expected cost per 1,000 calls (EUR" in "\n".join(cost_lines(evaluation))
+    priced.costs = CostSpec(fields={"amuont": 10})
+    with pytest.raises(TaskError, match=r"costs\.fields\.amuont: 'amuont' is not a field"):
+        evaluate_model(priced, model, splits, latency=False, baselines=False)

@@ -366,7 +366,19 @@ def test_train_eval_predict_through_the_api(tiny) -> None:
     assert info["model"]["steps"] > 0 and info["model"]["card_notes"]
     evaluation = api.evaluate(task)[0].to_dict()  # as metrics.json holds it
     names = [s["name"] for s in evaluation["systems"]]
-    assert names == ["fine-tuned (LoRA)", "base, zero-shot", "base, 3-shot"]
+    assert names == [
+        "fine-tuned (LoRA)",
+        "base, zero-shot",
+        "base, 3-shot",
+        "retrieval (nearest training reply)",
+    ]
+    # Retrieval answers every test prompt with an approved training reply, checked against the
+    # same contract; without an endpoint the prompted LLM is skipped with a note, not faked.
+    splits = load_splits(task)
+    replies = {ex.target["messages"][-1]["content"] for ex in splits.train}
+    retrieved = [o["retrieval (nearest training reply)"] for o in evaluation["outputs"]]
+    assert retrieved and set(retrieved) <= replies
+    assert any("prompted-LLM baseline skipped" in n for n in evaluation["notes"])
     fine = evaluation["systems"][0]["metrics"]
     assert fine["contract_rate"] >= fine["contract_rate_before_retry"]
     assert "Outputs side by side" in (run / "report.html").read_text()

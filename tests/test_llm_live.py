@@ -66,7 +66,8 @@ def test_classify_eval_scores_the_prompted_llm(
     assert len(llm_env.predictions()) - before == n  # one real completion per test example
     # No note about the LLM (a failed call would leave one); the tiny task's small-split notes
     # are expected.
-    assert all(note.startswith("only ") for note in evaluation["notes"]), evaluation["notes"]
+    small = ("only ", "safe defaults ")
+    assert all(note.startswith(small) for note in evaluation["notes"]), evaluation["notes"]
 
 
 def _extractor() -> tuple[LLMExtractor, dict]:
@@ -114,8 +115,9 @@ def test_extract_llm_baseline_stops_where_the_server_cannot_constrain(llm_env: S
 def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_votes(
     llm_env: Store, tmp_path: Path
 ) -> None:
-    """The pairwise judge calls the endpoint for every test prompt; a tiny random model never
-    answers A, B or TIE, so no win rate is claimed and the note says how many were unusable."""
+    """The prompted-LLM baseline and the pairwise judge call the endpoint for every test prompt;
+    a tiny random model never answers A, B or TIE, so no win rate is claimed and the note says
+    how many were unusable."""
     from test_generate import _task
     from test_generate_tiny import build_tiny_lm, reply_rows, write_jsonl
 
@@ -133,7 +135,11 @@ def test_generate_eval_asks_the_llm_judge_once_per_prompt_and_reports_unusable_v
     before = len(llm_env.predictions())
     evaluation = evaluate(task, model, splits, latency=False).to_dict()
     n = len(splits.test)
-    assert len(llm_env.predictions()) - before == n  # one real judge call per test prompt
+    # One real call per test prompt for the prompted-LLM baseline, one for the judge.
+    assert len(llm_env.predictions()) - before == 2 * n
+    llm = next(s for s in evaluation["systems"] if s["name"] == "prompted LLM (chat)")
+    assert llm["metrics"]["n"] == n and 0.0 <= llm["metrics"]["contract_rate"] <= 1.0
+    assert "via http" in llm["description"]
     assert "judge_win_rate" not in evaluation["systems"][0]["metrics"]
     assert f"{n} of {n} answers named none of A, B or TIE" in " ".join(evaluation["notes"])
 
@@ -157,3 +163,26 @@ def test_judge_answers_are_read_strictly() -> None:
         "Both": None,
         "tie": None,
     }
+
+
+def test_advise_probes_the_prompted_llm_and_measures_its_format(
+    llm_env: Store, tmp_path: Path
+) -> None:
+    """With an endpoint, advise asks the LLM about a sample of validation rows: one real call
+    each, the answers that are not exactly a label name counted, its latency measured."""
+    from conftest import make_rows, write_csv, write_task
+
+    from narrowtune.advise import advise
+
+    write_csv(tmp_path / "data.csv", make_rows(20))
+    task = load_task(write_task(tmp_path))
+    before = len(llm_env.predictions())
+    advice = advise(task)
+    probe = advice.signals["llm_probe"]
+    assert probe["model"] == "chat" and probe["sample"] == advice.signals["validation"] == 12
+    assert len(llm_env.predictions()) - before == 12
+    assert 0.0 <= probe["accuracy"] <= 1.0 and 0.0 <= probe["format_failures"] <= 1.0
+    assert advice.options["prompt"]["latency_ms"] == probe["p50_ms"] > 0
+    unstable = next(c for c in advice.criteria if c.name == "prompting unstable")
+    assert unstable.met is (probe["format_failures"] >= 0.1)
+    assert "of 12 answers from chat" in unstable.evidence

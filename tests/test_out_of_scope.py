@@ -146,8 +146,11 @@ def test_calibration_and_eval_catch_out_of_scope_requests(tiny_run: Path, tmp_pa
     assert "Out-of-scope requests" in model_card(task, info, evaluation)
 
 
-def test_a_catch_all_label_is_measured_on_its_own_rows(tmp_path: Path) -> None:
+def test_a_catch_all_label_is_measured_on_its_own_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from narrowtune.data import Example, Splits
+    from narrowtune.evaluate import classify as classify_eval
     from narrowtune.evaluate.classify import Decided, _scope_metrics
 
     write_csv(tmp_path / "data.csv", make_rows(3))
@@ -171,6 +174,16 @@ def test_a_catch_all_label_is_measured_on_its_own_rows(tmp_path: Path) -> None:
         0.5,
     )
     val_decided = Decided(["refund", "login", "refund", "other"], np.array([0.6, 0.65, 0.7, 0.9]))
+    # Two in-scope validation rows are far too few to choose on: the threshold is held at the
+    # target precision (0.95), so more is caught and fewer in-scope answers are kept.
+    safe = _scope_metrics(
+        task, splits, test=test_decided, val=val_decided, oos_val=None, oos_test=None
+    )
+    assert safe["scope_threshold"] == pytest.approx(0.95)
+    assert safe["recall_at_scope_threshold"] == pytest.approx(3 / 4)
+    assert safe["in_scope_coverage_at_scope_threshold"] == 0.0
+    # The selection itself, as it runs on enough validation rows.
+    monkeypatch.setattr(classify_eval, "FEW_VALIDATION", 0)
     out = _scope_metrics(
         task, splits, test=test_decided, val=val_decided, oos_val=None, oos_test=None
     )

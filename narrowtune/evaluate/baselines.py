@@ -1,9 +1,11 @@
 """Baselines a user would pick instead of fine-tuning, fitted and scored on the same split.
 
-Each baseline works on frozen sentence embeddings from the task's base encoder:
+Each baseline but one works on frozen sentence embeddings from the task's base encoder:
 - zero-shot similarity: cosine similarity of a text to its label's name (+ description);
 - frozen embeddings + logistic regression (C=10);
-- k-nearest neighbours (cosine, k chosen on validation).
+- k-nearest neighbours (cosine, k chosen on validation);
+- TF-IDF + logistic regression: word 1-2-gram TF-IDF (no encoder at all), the classic cheap
+  baseline a fine-tuned model should beat.
 Every baseline is calibrated (temperature on validation) and gets an abstention threshold chosen
 on validation for the same target precision, so coverage figures compare like with like.
 """
@@ -13,13 +15,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 
-from narrowtune.calibration import choose_threshold, fit_temperature, sigmoid, softmax
+from narrowtune.calibration import (
+    FEW_VALIDATION,
+    choose_threshold,
+    fit_temperature,
+    sigmoid,
+    softmax,
+)
 from narrowtune.data import Example
 from narrowtune.data.labels import is_correct, label_targets
 from narrowtune.encoders import Encoder
@@ -32,8 +41,9 @@ class BaselineResult:
     labels: list[str]
     multi_label: bool
     threshold: float
-    predict_proba: Callable[[np.ndarray], np.ndarray]  # embeddings -> calibrated probabilities
+    predict_proba: Callable[[Any], np.ndarray]  # features -> calibrated probabilities
     fit_seconds: float = 0.0
+    inputs: str = "embeddings"  # what predict_proba takes: "embeddings" or "texts"
 
     def decide(self, probs: np.ndarray) -> tuple[list[str | list[str]], np.ndarray]:
         """Predicted label(s) and confidence per row, as the fine-tuned model decides them."""
@@ -67,7 +77,7 @@ def _finish(
         def proba(emb: np.ndarray) -> np.ndarray:
             return scores(emb)
     else:
-        t = fit_temperature(scores(val_emb), y_val, multi_label=multi_label)
+        t = fit_temperature(scores(val_emb), y_val, multi_label=multi_label, few=FEW_VALIDATION)
 
         def proba(emb: np.ndarray) -> np.ndarray:
             s = scores(emb)
@@ -76,7 +86,10 @@ def _finish(
     result = BaselineResult(name, description, labels, multi_label, 0.0, proba)
     predicted, confidence = result.decide(proba(val_emb))
     chosen = choose_threshold(
-        confidence, is_correct(predicted, validation), target_precision=target_precision
+        confidence,
+        is_correct(predicted, validation),
+        target_precision=target_precision,
+        few=FEW_VALIDATION,
     )
     result.threshold = chosen.value
     return result
@@ -141,11 +154,11 @@ def logistic_regression(
     def scores(emb: np.ndarray) -> np.ndarray:
         raw = model.decision_function(emb)
         if multi_label or raw.ndim == 2:
-            full = np.full((len(emb), len(labels)), -30.0)
+            full = np.full((emb.shape[0], len(labels)), -30.0)
             classes = np.arange(len(labels)) if multi_label else model.classes_
             full[:, classes] = raw if raw.ndim == 2 else raw[:, None]
             return full
-        full = np.zeros((len(emb), len(labels)))  # binary: one decision value
+        full = np.zeros((emb.shape[0], len(labels)))  # binary: one decision value
         full[:, model.classes_[1]] = raw
         return full
 
@@ -209,4 +222,47 @@ def knn(
         multi_label,
         target_precision,
         already_probabilities=True,
+    )
+
+
+def tfidf_logistic_regression(
+    train: Sequence[Example],
+    validation: Sequence[Example],
+    labels: list[str],
+    *,
+    multi_label: bool,
+    target_precision: float,
+    seed: int,
+) -> BaselineResult:
+    """Word 1-2-gram TF-IDF (sublinear tf, fitted on the training texts) and a logistic
+    regression (C=10) on it; `predict_proba` takes texts. Calibrated and thresholded on
+    validation like every other baseline."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    train_x = vectorizer.fit_transform([ex.text for ex in train])
+    val_x = vectorizer.transform([ex.text for ex in validation])
+    fitted = logistic_regression(
+        train_x,  # type: ignore[arg-type]
+        train,
+        val_x,  # type: ignore[arg-type]
+        validation,
+        labels,
+        multi_label=multi_label,
+        target_precision=target_precision,
+        seed=seed,
+    )
+    on_features = fitted.predict_proba
+
+    def proba(texts: Sequence[str]) -> np.ndarray:
+        return on_features(vectorizer.transform(list(texts)))
+
+    return BaselineResult(
+        "TF-IDF + logistic regression",
+        "word 1-2-gram TF-IDF of the training texts and a logistic regression (C=10); no encoder",
+        labels,
+        multi_label,
+        fitted.threshold,
+        proba,
+        inputs="texts",
     )

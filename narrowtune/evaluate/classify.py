@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from narrowtune.calibration import choose_scope_threshold
+from narrowtune.calibration import FEW_VALIDATION, choose_scope_threshold
 from narrowtune.data import Example, Splits
 from narrowtune.data.labels import is_correct
 from narrowtune.data.scope import out_of_scope_examples
@@ -165,6 +165,7 @@ def _scope_metrics(
         target_precision=task.abstain.target_precision,
         target_recall=scope.target_recall,
         oos_caught=_routed_to(oos_val.predicted, catch),
+        few=FEW_VALIDATION,
     )
     kept = test_in.confidence >= chosen.value
     correct = is_correct(test_in.predicted, test_in_examples)
@@ -333,6 +334,12 @@ def evaluate(
         )
     ]
     notes: list[str] = []
+    if len(splits.validation) < FEW_VALIDATION:
+        notes.append(
+            f"safe defaults on {len(splits.validation)} validation rows (fewer than "
+            f"{FEW_VALIDATION}): no temperature fitted (T = 1) and no abstention threshold below "
+            f"the target precision {target:g}, so more requests go to review, not fewer"
+        )
     if baselines:
         # A moderation model reads normalised text: its baselines read the same.
         seen = splits if model.moderator is None else prepared_splits(model, splits)
@@ -526,10 +533,26 @@ def baseline_systems(
         start = time.perf_counter()
         result = make()
         fitted.append((result, encode_seconds + time.perf_counter() - start))
+    start = time.perf_counter()
+    tfidf = bl.tfidf_logistic_regression(
+        splits.train,
+        splits.validation,
+        labels,
+        multi_label=multi,
+        target_precision=target,
+        seed=task.seed,
+    )
+    fitted.append((tfidf, time.perf_counter() - start))  # no encoder: no encoding time
 
+    val_texts = [ex.text for ex in splits.validation]
+    oos_val_texts = [ex.text for ex in scope.validation]
+    oos_test_texts = [ex.text for ex in scope.test]
     systems = []
     for result, fit_seconds in fitted:
-        predicted, confidence = result.decide(result.predict_proba(test_emb))
+        on_texts = result.inputs == "texts"
+        predicted, confidence = result.decide(
+            result.predict_proba(test_texts if on_texts else test_emb)
+        )
         metrics = classification_metrics(
             [ex.labels for ex in splits.test],
             predicted,
@@ -539,11 +562,18 @@ def baseline_systems(
             threshold=result.threshold,
             target_precision=target,
         )
-        val_predicted, val_confidence = result.decide(result.predict_proba(val_emb))
+        val_predicted, val_confidence = result.decide(
+            result.predict_proba(val_texts if on_texts else val_emb)
+        )
         oos = {}
-        for part, emb in (("oos_val", oos_val_emb), ("oos_test", oos_test_emb)):
+        for part, emb, texts in (
+            ("oos_val", oos_val_emb, oos_val_texts),
+            ("oos_test", oos_test_emb, oos_test_texts),
+        ):
             if emb is not None:
-                oos_predicted, oos_confidence = result.decide(result.predict_proba(emb))
+                oos_predicted, oos_confidence = result.decide(
+                    result.predict_proba(texts if on_texts else emb)
+                )
                 oos[part] = Decided(oos_predicted, oos_confidence, None, result.threshold)
         metrics.update(
             decision_metrics(
@@ -561,7 +591,7 @@ def baseline_systems(
         )
 
         def predict(batch: list[str], r: bl.BaselineResult = result) -> np.ndarray:
-            return r.predict_proba(encoder.encode(batch))
+            return r.predict_proba(batch if r.inputs == "texts" else encoder.encode(batch))
 
         systems.append(
             SystemResult(

@@ -4,13 +4,15 @@ abstention threshold that minimises cost (chosen on validation, reported on test
 A call costs the declared price of its mistake when it is answered wrongly, nothing when it is
 answered rightly, and the price of one human review when the system abstains (its confidence is
 below its threshold). Single-label tasks price each (gold, predicted) pair (`costs.errors`);
-multi-label tasks price every wrong set at `costs.default`.
+multi-label tasks price every wrong set at `costs.default`. extract prices a document by its
+wrong or missing fields (`costs.fields`, summed); generate prices an output that still breaks
+its contract (`costs.contract_failure`), or a review when the flagged output is reviewed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +138,77 @@ def system_costs(
         out["per_1k_at_cost_threshold"] = 1000 * model.per_call(errors, test_confidence, chosen)
         out["coverage_at_cost_threshold"] = float((test_confidence >= chosen).mean())
     return out
+
+
+def item_costs(
+    errors: np.ndarray, answered: np.ndarray | None, review: float, unit: str
+) -> dict[str, Any]:
+    """Expected cost per 1,000 calls of a kind priced per item (extract: its wrong fields;
+    generate: a contract failure): answering everything, and with the items the system
+    abstained on (`answered` False) sent to a review instead."""
+    out: dict[str, Any] = {
+        "unit": unit,
+        "per_1k_answer_all": 1000 * float(errors.mean()) if len(errors) else None,
+        "per_1k_at_target": None,
+    }
+    if answered is not None and len(errors):
+        out["per_1k_at_target"] = 1000 * float(np.where(answered, errors, review).mean())
+    return out
+
+
+def cheapest_system(systems: Sequence[Any]) -> dict[str, Any] | None:
+    """The system and setting with the lowest expected cost per 1,000 calls on test."""
+    priced = [
+        (s.metrics["cost"][key], s.name, key)
+        for s in systems
+        for key in ("per_1k_answer_all", "per_1k_at_target", "per_1k_at_cost_threshold")
+        if (s.metrics.get("cost") or {}).get(key) is not None
+    ]
+    if not priced:
+        return None
+    cost, name, key = min(priced)
+    return {"system": name, "setting": key, "per_1k": cost}
+
+
+def field_error_costs(
+    spec: CostSpec,
+    fields: Sequence[Any],
+    golds: Sequence[dict[str, Any]],
+    outputs: Sequence[dict[str, Any] | None],
+    correct: Callable[[Any, Any, Any], bool],
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """extract: each document's cost (the sum of its wrong or missing fields' costs), and per
+    field the cost each document paid for it. `correct(field, gold, predicted)` decides."""
+    per_field = {
+        f.name: np.array(
+            [
+                0.0 if correct(f, g.get(f.name), (o or {}).get(f.name)) else spec.field_cost(f.name)
+                for g, o in zip(golds, outputs)
+            ]
+        )
+        for f in fields
+    }
+    total = np.sum(list(per_field.values()), axis=0) if per_field else np.zeros(len(golds))
+    return np.asarray(total, dtype=float), per_field
+
+
+def field_lines(per_field: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """The fields whose mistakes cost the most per 1,000 calls, as `confusions` entries (gold:
+    the field, predicted: "wrong or missing") so every renderer shows them the same way."""
+    out = []
+    for name, costs in per_field.items():
+        wrong = int((costs > 0).sum())
+        if wrong:
+            out.append(
+                {
+                    "gold": name,
+                    "predicted": "wrong or missing",
+                    "count": wrong,
+                    "cost_each": float(costs[costs > 0].mean()),
+                    "per_1k": 1000 * float(costs.mean()),
+                }
+            )
+    return sorted(out, key=lambda c: (-c["per_1k"], c["gold"]))
 
 
 def costly_confusions(

@@ -12,8 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from narrowtune.evaluate import extract_baselines as bl
 from narrowtune.evaluate.blocks import Cell, Notes, Table
+from narrowtune.evaluate.costs import cheapest_system, field_error_costs, field_lines, item_costs
 from narrowtune.evaluate.evaluation import (
     Column,
     Evaluation,
@@ -31,6 +34,7 @@ from narrowtune.kinds.extract.metrics import (
     field_correct,
     item_counts,
 )
+from narrowtune.task import TaskError
 
 if TYPE_CHECKING:
     from narrowtune.data import Example, Splits
@@ -212,6 +216,18 @@ def evaluate(
             gold_labels=gold_labels,
         )
 
+    field_costs: dict[str, dict[str, Any]] = {}
+
+    def price(name: str, metrics: dict[str, Any], preds: list[Prediction]) -> None:
+        """metrics["cost"] when the task declares costs (kept per field for the details)."""
+        if task.costs is None:
+            return
+        outputs = [p.output for p in preds]
+        errors, per_field = field_error_costs(task.costs, fields, golds, outputs, field_correct)
+        answered = np.array([not p.abstain for p in preds], dtype=bool)
+        metrics["cost"] = item_costs(errors, answered, task.costs.review, task.costs.unit)
+        field_costs[name] = per_field
+
     def items(preds: list[Prediction], spans: list[SpanSet] | None) -> ItemScores | None:
         return extraction_items(
             task.metric,
@@ -228,6 +244,11 @@ def evaluate(
     metrics, table = score(predictions, spans)
     metrics["seconds"] = time.perf_counter() - start
     fine_name = f"fine-tuned ({Path(task.model.base).name})"
+    if task.costs is not None:
+        unknown = task.costs.unknown_fields([f.name for f in fields])
+        if unknown:
+            raise TaskError("task file: " + "; ".join(unknown))
+    price(fine_name, metrics, predictions)
     systems = [
         SystemResult(
             name=fine_name,
@@ -295,6 +316,7 @@ def evaluate(
                 continue
             b_metrics, b_table = score(preds, b_spans)
             b_metrics["seconds"] = time.perf_counter() - begin
+            price(system.name, b_metrics, preds)
             predict: Callable[[list[str]], object] = system.predict
             systems.append(
                 SystemResult(
@@ -318,6 +340,25 @@ def evaluate(
     ]
     if notes:
         sections.append(Section("notes", "Notes", Notes(tuple(notes))))
+    details: dict[str, Any] = {
+        "per_field": table,
+        "threshold": model.config.threshold,
+        "target_precision": model.config.target_precision,
+        "errors": errors,
+    }
+    if task.costs is not None:
+        details["costs"] = {
+            "unit": task.costs.unit,
+            "review": task.costs.review,
+            "default": task.costs.default,
+            "declared": {"fields": dict(task.costs.fields)},
+            "confusions": field_lines(field_costs[fine_name]),
+            "cheapest": cheapest_system(systems),
+            "notes": [
+                "a document costs the sum of its wrong or missing fields' costs; an abstained "
+                "one costs a review ('target-precision threshold' column)"
+            ],
+        }
     return build_evaluation(
         task.name,
         task.kind,
@@ -327,10 +368,5 @@ def evaluate(
         columns=_columns(has_spans, has_intent),
         sections=sections,
         notes=notes,
-        details={
-            "per_field": table,
-            "threshold": model.config.threshold,
-            "target_precision": model.config.target_precision,
-            "errors": errors,
-        },
+        details=details,
     )

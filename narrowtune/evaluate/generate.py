@@ -38,13 +38,13 @@ from narrowtune.evaluate.evaluation import (
     build_evaluation,
 )
 from narrowtune.evaluate.significance import ItemScores, count_items, mean_items
+from narrowtune.kinds.generate.base import is_bundled
 from narrowtune.kinds.generate.metrics import chrf, chrf_counts, rouge_l
-from narrowtune.kinds.generate.model import GenerateModel, base_card_notes, base_model
+from narrowtune.kinds.generate.model import Checked, GenerateModel, base_card_notes, base_model
 from narrowtune.kinds.generate.template import with_system
 
 if TYPE_CHECKING:
     from narrowtune.data import Example, Splits
-    from narrowtune.kinds.generate.model import Checked
     from narrowtune.progress import ProgressFn
     from narrowtune.task import Task
 
@@ -226,6 +226,155 @@ def generation_items(
     return None
 
 
+PRETRAINED_NOTE = (
+    "The bundled Gemma 3 270M is a pretrained model, not an instruction-tuned one: 'base, "
+    "zero-shot' and the few-shot row are the weakest prompted alternative, not what a prompted "
+    "instruction-tuned LLM would do. For the comparison you would actually make, point "
+    "NARROWTUNE_LLM_BASE_URL (with NARROWTUNE_LLM_MODEL, NARROWTUNE_LLM_API_KEY) at any "
+    "OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, a hosted API): the evaluation then adds "
+    "a 'prompted LLM' row with the same instruction and contract."
+)
+
+
+def retrieval_outputs(
+    encoder: Any, train: Sequence[Example], test: Sequence[Example], model: GenerateModel
+) -> list[Checked]:
+    """The retrieval baseline: each test prompt answered with the approved reply of the most
+    similar training prompt (cosine similarity of all-MiniLM-L6-v2 embeddings), checked against
+    the same contract. Its confidence is that similarity; `seconds` is the lookup's share."""
+    replies = [ex.target["messages"][-1]["content"] for ex in train]
+    train_emb = encoder.encode([ex.text for ex in train])
+    out = []
+    for ex in test:
+        began = time.perf_counter()
+        sims = train_emb @ encoder.encode([ex.text])[0]
+        best = int(np.argmax(sims))
+        seconds = time.perf_counter() - began
+        problems = model.contract.check(replies[best])
+        out.append(
+            Checked(
+                text=replies[best],
+                confidence=float(sims[best]),
+                problems=problems,
+                first_problems=problems,
+                attempts=1,
+                prompt_tokens=0,
+                completion_tokens=0,
+                finish_reason="retrieved",
+                seconds=seconds,
+            )
+        )
+    return out
+
+
+def llm_outputs(
+    model: GenerateModel, requests: Sequence[list[dict[str, str]]]
+) -> tuple[str, str, list[Checked]] | None:
+    """The prompted-LLM baseline when NARROWTUNE_LLM_BASE_URL names an OpenAI-compatible
+    endpoint: (model name, endpoint, one checked output per request), the same conversation
+    and token limit as every other system, temperature 0, no retries; None without an endpoint.
+    A failed call raises `LLMError` (the evaluation notes it)."""
+    from narrowtune.evaluate.llm import Endpoint, complete
+
+    endpoint = Endpoint.from_env()
+    if endpoint is None:
+        return None
+    client = endpoint.client()
+    name = endpoint.model_name(client)
+    out = []
+    for request in requests:
+        began = time.perf_counter()
+        text = complete(client, name, request, max_tokens=model.config.max_new_tokens)
+        seconds = time.perf_counter() - began
+        problems = model.contract.check(text)
+        out.append(
+            Checked(
+                text=text,
+                confidence=float("nan"),
+                problems=problems,
+                first_problems=problems,
+                attempts=1,
+                prompt_tokens=0,
+                completion_tokens=0,
+                finish_reason="stop",
+                seconds=seconds,
+            )
+        )
+    return name, endpoint.base_url, out
+
+
+def _fixed_system(
+    name: str,
+    description: str,
+    results: list[Checked],
+    wall: float,
+    metrics: dict[str, Any],
+    items: ItemScores | None,
+) -> SystemResult:
+    """A baseline whose outputs did not come from a local generator (retrieval, a prompted
+    LLM behind an endpoint): latency per call and throughput from the calls' own times."""
+    metrics["generate_tokens_per_s"] = None  # no local tokens counted
+    calls = [1000 * c.seconds for c in results]
+    return SystemResult(
+        name=name,
+        role="baseline",
+        description=description,
+        metrics=metrics,
+        train_seconds=0.0,
+        latency={
+            "p50_ms": float(np.percentile(calls, 50)),
+            "p95_ms": float(np.percentile(calls, 95)),
+            "throughput_per_s": len(results) / wall if wall > 0 else None,
+        },
+        items=items,
+    )
+
+
+def _price_failures(
+    task: Task, systems: list[SystemResult], checked: dict[str, list[Checked]]
+) -> dict[str, Any]:
+    """metrics["cost"] of every system (in place) and the costs' details: an output that still
+    breaks its contract costs `costs.contract_failure` when shipped, a review when the flagged
+    output is reviewed instead ('target-precision threshold' column)."""
+    from narrowtune.evaluate.costs import cheapest_system, item_costs
+
+    costs = task.costs
+    assert costs is not None
+    each = costs.default if costs.contract_failure is None else costs.contract_failure
+    for system in systems:
+        results = checked[system.name]
+        errors = np.array([0.0 if c.valid else each for c in results])
+        answered = np.array([c.valid for c in results], dtype=bool)
+        system.metrics["cost"] = item_costs(errors, answered, costs.review, costs.unit)
+    fine = checked[systems[0].name]
+    failed = sum(not c.valid for c in fine)
+    confusions = (
+        [
+            {
+                "gold": "contract",
+                "predicted": "broken after retries",
+                "count": failed,
+                "cost_each": each,
+                "per_1k": 1000 * failed * each / max(len(fine), 1),
+            }
+        ]
+        if failed
+        else []
+    )
+    return {
+        "unit": costs.unit,
+        "review": costs.review,
+        "default": costs.default,
+        "declared": {"contract_failure": each},
+        "confusions": confusions,
+        "cheapest": cheapest_system(systems),
+        "notes": [
+            f"an output that breaks its contract after the retries costs {each:g} when shipped; "
+            f"reviewing it instead costs {costs.review:g} ('target-precision threshold' column)"
+        ],
+    }
+
+
 def _failure_table(systems: list[SystemResult], checked: dict[str, list[Checked]]) -> Table:
     rows = []
     for system in systems:
@@ -379,6 +528,48 @@ def evaluate(
         if progress:
             progress("generate", number * len(test), len(candidates) * len(test))
 
+    scoring = {"encoder": encoder, "judge": judge, "style_label": spec.style_label}
+    if baselines and encoder is not None and splits.train:
+        began = time.perf_counter()
+        results = retrieval_outputs(encoder, splits.train, test, model)
+        retrieval = _fixed_system(
+            "retrieval (nearest training reply)",
+            "answers with the approved reply of the most similar training prompt "
+            "(all-MiniLM-L6-v2 cosine); no generation",
+            results,
+            time.perf_counter() - began,
+            score_outputs(model, results, references, **scoring),
+            generation_items(task.metric, results, references),
+        )
+        systems.append(retrieval)
+        checked[retrieval.name] = results
+    if baselines:
+        from narrowtune.evaluate.llm import SKIPPED, LLMError
+
+        requests = [conversation(ex.target["messages"], system_prompt, []) for ex in test]
+        began = time.perf_counter()
+        try:
+            prompted = llm_outputs(model, requests)
+        except LLMError as exc:
+            prompted = None
+            notes.append(f"prompted-LLM baseline failed: {exc}")
+        else:
+            if prompted is None:
+                notes.append(SKIPPED)
+        if prompted is not None:
+            llm_name, url, results = prompted
+            llm = _fixed_system(
+                f"prompted LLM ({llm_name})",
+                f"the task's instruction and the same conversation via {url}, temperature 0, "
+                "no contract retries",
+                results,
+                time.perf_counter() - began,
+                score_outputs(model, results, references, **scoring),
+                generation_items(task.metric, results, references),
+            )
+            systems.append(llm)
+            checked[llm.name] = results
+
     prompts = [ex.text for ex in test]
     if len(systems) > 1:
         best = max(systems[1:], key=lambda s: s.metrics[task.metric])
@@ -408,6 +599,9 @@ def evaluate(
                 "OpenAI-compatible endpoint to add it."
             )
 
+    details: dict[str, Any] = {}
+    if task.costs is not None:
+        details["costs"] = _price_failures(task, systems, checked)
     columns = [
         Column("contract_rate_before_retry", "contract % (1st try)", "pct"),
         Column("contract_rate", "contract % (after retry)", "pct"),
@@ -434,6 +628,8 @@ def evaluate(
         f"Confidence: {model.config.confidence}.",
         *base_card_notes(model.config.base),
     ]
+    if baselines and is_bundled(model.config.base):
+        notes.insert(0, PRETRAINED_NOTE)
     return build_evaluation(
         task.name,
         task.kind,
@@ -451,6 +647,7 @@ def evaluate(
         ],
         notes=notes,
         details={
+            **details,
             "outputs": [
                 {
                     "prompt": ex.text,
@@ -458,6 +655,6 @@ def evaluate(
                     **{s.name: checked[s.name][i].text for s in systems},
                 }
                 for i, (ex, ref) in enumerate(zip(test, references))
-            ]
+            ],
         },
     )

@@ -177,6 +177,8 @@ def render_report(evaluation: Evaluation | Mapping[str, Any]) -> str:
         sections.append(("costs", "Cost of mistakes", _costs_section(evaluation, systems)))
     # A kind's own sections (e.g. moderation's outcomes and robustness), rendered by to_dict.
     sections += [(str(a), str(t), str(h)) for a, t, h in evaluation.get("sections") or []]
+    if evaluation.get("advice"):
+        sections.append((ADVICE_ANCHOR, ADVICE_TITLE, advice_section(evaluation["advice"])))
     sections += [
         ("per-class", "Per-class results (worst first)", _per_class_section(fine_tuned)),
         ("errors", "Errors", _errors_section(evaluation)),
@@ -212,6 +214,10 @@ def _column_sections(
     ]
     # Stored as HTML rendered (and escaped) by render_block; inserting it as-is is the contract.
     sections += [(str(a), str(t), str(h)) for a, t, h in evaluation.get("sections") or []]
+    if evaluation.get("costs"):
+        sections.append(("costs", "Cost of mistakes", _costs_section(evaluation, systems)))
+    if evaluation.get("advice"):
+        sections.append((ADVICE_ANCHOR, ADVICE_TITLE, advice_section(evaluation["advice"])))
     if evaluation.get("audit_html"):
         sections.append(("audit", "Data audit", str(evaluation["audit_html"])))
     return sections
@@ -341,6 +347,74 @@ def _headline(ev: dict[str, Any], systems: list[dict], fine_tuned: dict | None) 
         f" vs best baseline {baseline}: <strong>{_pct(margin['best_baseline_value'])}</strong>"
         f' — <strong class="verdict">{verdict}</strong> on {escape(metric)}.{sure}{resolution}</p>'
     )
+
+
+ADVICE_ANCHOR, ADVICE_TITLE = "advice", "Advice: fine-tune, prompt, retrieve or orchestrate?"
+
+
+def advice_section(advice: Mapping[str, Any]) -> str:
+    """`narrowtune advise`'s decision (runs/<task>/advice.json): reasons, every criterion met or
+    not with its measurement, the options' cost and latency, what to measure first, and the
+    profile values that were assumed."""
+
+    def money(value: Any) -> str:
+        return DASH if value is None else f"${float(value):,.2f}"
+
+    def met(value: Any) -> str:
+        return "measured later" if value is None else ("met" if value else "not met")
+
+    reasons = "".join(f"<li>{escape(str(r))}</li>" for r in advice.get("reasons") or [])
+    out = [
+        f"<p>Decision: <strong>{escape(str(advice.get('decision')))}</strong></p>",
+        f"<ul>{reasons}</ul>" if reasons else "",
+    ]
+    criteria = "".join(
+        f"<tr><td>{escape(str(c.get('name')))}</td><td>{met(c.get('met'))}</td>"
+        f"<td>{escape(str(c.get('evidence')))}</td><td>{escape(str(c.get('favours')))}</td></tr>"
+        for c in advice.get("criteria") or []
+    )
+    if criteria:
+        out.append(
+            '<div class="scroll"><table><thead><tr><th>criterion</th><th>met?</th>'
+            "<th>measurement</th><th>argues for</th></tr></thead>"
+            f"<tbody>{criteria}</tbody></table></div>"
+        )
+    options = advice.get("options") or {}
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td class='num'>{money(o.get('cost_per_1k'))}</td>"
+        f"<td class='num'>{money(o.get('cost_per_month'))}</td>"
+        f"<td class='num'>{_ms(o.get('latency_ms'))}</td><td>{escape(str(o.get('measured')))}</td>"
+        "</tr>"
+        for name, o in options.items()
+        if isinstance(o, Mapping)
+    )
+    if rows:
+        breakeven = options.get("break_even_calls_per_day")
+        out.append(
+            '<div class="scroll"><table><thead><tr><th>option</th><th class="num">per 1,000 '
+            'calls</th><th class="num">per month</th><th class="num">latency (ms)</th>'
+            f"<th>from</th></tr></thead><tbody>{rows}</tbody></table></div>"
+            + (
+                f"<p>Break-even volume: {float(breakeven):,.0f} calls a day.</p>"
+                if isinstance(breakeven, int | float)
+                else ""
+            )
+        )
+    first = "".join(f"<li>{escape(str(m))}</li>" for m in advice.get("measure_first") or [])
+    if first:
+        out.append(f"<p>Measure first:</p><ul>{first}</ul>")
+    assumed = [
+        f"{escape(str(k))}={escape(str(v.get('value')))}"
+        for k, v in (advice.get("assumptions") or {}).items()
+        if isinstance(v, Mapping) and v.get("assumed")
+    ]
+    if assumed:
+        out.append(
+            '<p class="muted">Assumed (not in the task\'s <code>profile:</code>): '
+            + ", ".join(assumed)
+            + ".</p>"
+        )
+    return "".join(out)
 
 
 def _costs_section(ev: Mapping[str, Any], systems: list[dict]) -> str:

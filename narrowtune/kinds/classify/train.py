@@ -25,7 +25,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from narrowtune.calibration import choose_scope_threshold, choose_threshold, fit_temperature
+from narrowtune.calibration import (
+    FEW_VALIDATION,
+    choose_scope_threshold,
+    choose_threshold,
+    fit_temperature,
+)
 from narrowtune.data.labels import is_correct, label_targets
 from narrowtune.encoders import Encoder
 from narrowtune.kinds.classify.model import ClassifyConfig, ClassifyModel
@@ -202,13 +207,19 @@ def calibrate(
     config = model.config
     logits = model.logits([ex.text for ex in validation])
     y = label_targets(validation, config.labels, config.multi_label)
-    config.temperature = fit_temperature(logits, y, multi_label=config.multi_label)
+    # Few validation rows: no temperature (T = 1) and a threshold no lower than the target
+    # precision (calibration.FEW_VALIDATION); the evaluation says so.
+    config.temperature = fit_temperature(
+        logits, y, multi_label=config.multi_label, few=FEW_VALIDATION
+    )
     preds = model.predictions_from_logits(logits)
     confidence = np.array([p.confidence for p in preds])
     correct = is_correct([p.label for p in preds], validation)
     config.target_precision = target_precision
     if scope is None or (scope.label is None and not out_of_scope):
-        chosen = choose_threshold(confidence, correct, target_precision=target_precision)
+        chosen = choose_threshold(
+            confidence, correct, target_precision=target_precision, few=FEW_VALIDATION
+        )
         config.threshold = chosen.value
         config.validation_coverage = chosen.coverage
         return
@@ -235,6 +246,7 @@ def calibrate(
         target_precision=target_precision,
         target_recall=scope.target_recall,
         oos_caught=caught,
+        few=FEW_VALIDATION,
     )
     config.threshold = chosen_scope.value
     config.validation_coverage = chosen_scope.coverage
