@@ -96,6 +96,10 @@ def main() -> None:
             run_dir = api.train(task, evaluate_after=False)
         evaluation, _ = api.evaluate(task, run=str(run_dir), baselines=True)
     result = evaluation.to_dict()
+    # Kept beside the figures' computation, so a slip below does not cost the whole run.
+    Path(tempfile.gettempdir(), "moderation_sms_evaluation.json").write_text(
+        json.dumps(result, default=str)
+    )
     out: dict[str, object] = {
         "rows": len(rows) + 0,
         "rows_deduplicated_from": sum(1 for _ in SOURCE.open(encoding="utf-8")),
@@ -113,7 +117,7 @@ def main() -> None:
         out[f"{key}_spam_precision"] = round(spam["precision"], 4)
         out[f"{key}_spam_recall"] = round(spam["recall"], 4)
         out[f"{key}_accuracy"] = round(system["metrics"]["accuracy"], 4)
-    moderation = result["details"]["moderation"]
+    moderation = evaluation.details["moderation"]
     outcomes = moderation["outcomes"]
     threshold = moderation["labels"]["spam"]
     out.update(
