@@ -41,6 +41,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 SHORT = {
     "frozen embeddings + logistic regression": "logreg",
     "zero-shot similarity": "zero_shot",
+    "TF-IDF + logistic regression": "tfidf",
 }
 
 
