@@ -662,6 +662,85 @@ def list_runs(task_file: TaskArg) -> None:
     out.print(table)
 
 
+# -- maintenance: monitor, retrain, promote, rollback --------------------------------------------
+
+
+def _monitor_table(report: dict[str, Any]) -> Table:
+    from narrowtune.monitor.dashboard import TITLES
+
+    window = report["window"]
+    table = Table("test", "p", "drift", "note", title=f"{window['n']} predictions")
+    for name, test in window["tests"].items():
+        p = test["p_value"]
+        table.add_row(
+            TITLES[name],
+            "—" if p is None else f"{p:.3g}",
+            "[bold red]yes[/]" if test["significant"] else "no",
+            test.get("skipped") or test.get("note") or "",
+        )
+    return table
+
+
+@app.command()
+def monitor(
+    task_file: TaskArg,
+    since: Annotated[
+        str, typer.Option(help="How far back to look: e.g. 7d, 24h, 2w (m, h, d, w).")
+    ] = "7d",
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the offline HTML dashboard here.")
+    ] = None,
+    db: DbOption = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the whole report as JSON here.")
+    ] = None,
+) -> None:
+    """Check the served traffic in the store against the training data: input drift (MMD on
+    embeddings, permutation p-value), predicted-label drift (chi-square), falling confidence,
+    rising abstentions, new clusters of texts far from every training text, and accuracy per
+    label from reviewer decisions. Test levels come from the task's `monitor:` section.
+
+    Exit codes: 0 no drift found; 1 retrain recommended (some test significant); 2 error (empty
+    store, another task's store, no run, bad input). Cron, CI or Airflow can act on 1.
+    """
+    from narrowtune import runs
+    from narrowtune.monitor.check import RETRAIN_RECOMMENDED, parse_since
+    from narrowtune.monitor.check import monitor as run_monitor
+    from narrowtune.monitor.dashboard import dashboard_html
+
+    task = _load(task_file, None)
+    window = parse_since(since)
+    with _store(task_file, db) as store:
+        report = run_monitor(task, store, since=window)
+    result = report["window"]
+    out.print(
+        f"[bold]{task.name}[/] run {report['run_id']}: {result['n']} predictions since "
+        f"{report['since'][:16]} UTC; abstention {_pct(result['abstention_rate'])}% "
+        f"(validation {_pct(report['reference']['validation_abstention_rate'])}%), "
+        f"far from training {_pct(result['far_rate'])}%"
+    )
+    out.print(_monitor_table(report))
+    for cluster in result["clusters"]:
+        out.print(
+            f"new cluster: {cluster['size']} texts, predicted as {cluster['predicted_as']}, "
+            f"e.g. {cluster['examples'][0]!r}",
+            markup=False,
+        )
+    for label, counts in report["reviews"]["per_label"].items():
+        out.print(
+            f"reviewed {label}: {counts['right']}/{counts['reviewed']} confirmed", markup=False
+        )
+    if json_out is not None:
+        runs.write_json(json_out, report)
+    if html is not None:
+        runs.write_text(html, dashboard_html(report))
+        out.print(f"dashboard: {html}")
+    if report["retrain_recommended"]:
+        out.print("[bold red]retrain recommended:[/] " + "; ".join(result["reasons"]))
+        raise typer.Exit(RETRAIN_RECOMMENDED)
+    out.print(f"[green]no drift found[/] at alpha = {report['alpha']}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     if shutil.get_terminal_size().columns < 60:
         console.width = 100
