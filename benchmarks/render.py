@@ -330,6 +330,18 @@ HEADLINES = [
         "Serve: one text sent behind the largest legal batch, seconds",
         "report",
     ),
+    # Issue 14: drift monitoring and one retrain cycle (benchmarks/monitor_drift.py).
+    *(
+        (f"monitor_drift_{name}.json", key, f"Drift sim, {title}: {label}", target)
+        for name, title in (("wallet", "wallet-support"), ("banking77", "BANKING77"))
+        for key, label, target in (
+            ("false_alarm_rate", "false-alarm rate on no-drift days", "<= 0.05"),
+            ("days_until_detection", "drift days until detection", "report"),
+            ("new_traffic_accuracy_before", "accuracy on new traffic, before retrain", "report"),
+            ("new_traffic_accuracy_after", "accuracy on new traffic, after retrain", "report"),
+            ("retrain_promoted", "challenger promoted", "report"),
+        )
+    ),
 ]
 
 

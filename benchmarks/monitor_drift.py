@@ -1,0 +1,280 @@
+"""Drift simulation for `narrowtune monitor` and `retrain`: days until a new intent is detected,
+false alarms on no-drift days, and accuracy on the new traffic before and after one retrain
+cycle from simulated reviewer feedback.
+
+    nice -n 10 python benchmarks/monitor_drift.py wallet      # the bundled wallet-support data
+    nice -n 10 python benchmarks/monitor_drift.py banking77   # BANKING77, some intents held back
+
+How it runs (everything seeded):
+1. One or more intents are held back; the remaining rows are split into the task's data (the
+   model is trained on it; the task carves its validation and test splits) and a traffic pool
+   it never sees.
+2. No-drift days: each simulated day, DAY_SIZE tickets drawn from the traffic pool are answered
+   by the model and recorded in a real store with that day's timestamp; the monitor tests the
+   day against the reference (training texts + the run's validation predictions). A flagged
+   no-drift day is a false alarm.
+3. Drift days: the held-back intent(s) arrive, a growing share of each day (DRIFT_SHARES), and
+   for wallet-support the vocabulary shifts too (chain and bridge names the training data never
+   used). Days until detection: the first drift day the monitor flags.
+4. Reviewers decide every item the model abstained on during the drift days with its true label
+   (a new intent's label is admitted with --allow-label); `retrain` merges that feedback, trains
+   a challenger, compares it with the champion and promotes or refuses it.
+5. Accuracy on new traffic before/after: the champion and the run serving after the retrain
+   cycle, on held-out drift traffic no reviewer saw (new-intent rows plus shifted in-distribution
+   rows in the drift days' proportions).
+The dashboard of the whole simulation is written to benchmarks/results/monitor_drift_<name>.html.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audit_common import write_result
+from banking77 import DATA as BANKING77
+
+from narrowtune import api, runs
+from narrowtune.data.audit.normalize import normalize
+from narrowtune.data.audit.secrets import SEVERITY, find_secrets
+from narrowtune.monitor.check import build_reference, check_window, monitor
+from narrowtune.monitor.dashboard import dashboard_html
+from narrowtune.monitor.retrain import retrain
+from narrowtune.store import Store
+from narrowtune.task import load_task
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+WALLET = ROOT / "narrowtune" / "demo" / "tickets.csv"
+START = datetime(2026, 1, 5, tzinfo=UTC)
+DAY_SIZE = 60
+NO_DRIFT_DAYS = 40
+DRIFT_SHARES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+# Invented names the wallet training data never uses: the vocabulary shift.
+NEW_CHAINS = ("Zorvex", "Quillnet", "Halcyon L2", "Mirabel Chain")
+OLD_CHAINS = re.compile(r"\b(Ethereum|Arbitrum|Optimism|Polygon|BNB Chain|Solana|Avalanche)\b")
+
+SETTINGS = {
+    "wallet": {"held_back": ["staking_question"], "epochs": 4, "per_label": None},
+    "banking77": {
+        "held_back": ["card_swallowed", "lost_or_stolen_phone", "virtual_card_not_working"],
+        "epochs": 2,
+        "per_label": 40,
+    },
+}
+
+
+def read_rows(name: str) -> list[tuple[str, str]]:
+    path, label = (WALLET, "intent") if name == "wallet" else (BANKING77 / "train.csv", "category")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [(r["text"], r[label]) for r in csv.DictReader(handle)]
+    # Rows the fast audit would block (pasted keys, seed phrases) and exact duplicates out.
+    seen, clean = set(), []
+    for text, lab in rows:
+        key = normalize(text)
+        if key in seen or any(SEVERITY[s.kind] == "blocking" for s in find_secrets(text)):
+            continue
+        seen.add(key)
+        clean.append((text, lab))
+    return clean
+
+
+def shift(text: str, rng: random.Random) -> str:
+    return OLD_CHAINS.sub(lambda _: rng.choice(NEW_CHAINS), text)
+
+
+def write_task(folder: Path, rows: list[tuple[str, str]], epochs: int) -> Path:
+    with (folder / "data.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    task = {
+        "name": "drift-sim",
+        "kind": "classify",
+        "data": {"train": "data.csv"},
+        "split": {"validation": 0.15, "test": 0.2},
+        "model": {"max_length": 64},
+        "train": {"epochs": epochs, "batch_size": 32},
+        "abstain": {"target_precision": 0.95},
+        "seed": 13,
+    }
+    path = folder / "task.yaml"
+    path.write_text(yaml.safe_dump(task, sort_keys=False))
+    return path
+
+
+def record_day(store: Store, model: object, day: int, texts: list[str], run_id: str) -> None:
+    predictions = model.predict(texts)  # type: ignore[attr-defined]
+    store.record(
+        [p.to_dict() for p in predictions],
+        texts=texts,
+        model=run_id,
+        request_id=f"day-{day}",
+        latency_ms=0.0,
+        task="drift-sim",
+        kind="classify",
+        created=START + timedelta(days=day, hours=12),
+    )
+
+
+def accuracy(model: object, rows: list[tuple[str, str]]) -> float:
+    predictions = model.predict([t for t, _ in rows])  # type: ignore[attr-defined]
+    return sum(p.label == g for p, (_, g) in zip(predictions, rows)) / len(rows)
+
+
+def simulate(name: str) -> dict[str, object]:
+    settings = SETTINGS[name]
+    rng = random.Random(7)
+    rows = read_rows(name)
+    held_back = settings["held_back"]
+    new_rows = [r for r in rows if r[1] in held_back]
+    old_rows = [r for r in rows if r[1] not in held_back]
+    rng.shuffle(old_rows)
+    rng.shuffle(new_rows)
+    if settings["per_label"]:  # a smaller training set keeps the run short
+        kept: dict[str, int] = {}
+        limited, rest = [], []
+        for r in old_rows:
+            (limited if kept.get(r[1], 0) < settings["per_label"] else rest).append(r)
+            kept[r[1]] = kept.get(r[1], 0) + 1
+        pool_size = max(300, len(limited) // 4)
+        train_rows, pool = limited, rest[:pool_size]
+    else:
+        cut = int(0.75 * len(old_rows))
+        train_rows, pool = old_rows[:cut], old_rows[cut:]
+    # New-intent rows: half arrive in the drift days (reviewers may see them), half are kept to
+    # measure accuracy on new traffic after the retrain cycle.
+    half = len(new_rows) // 2
+    new_stream, new_eval = new_rows[:half], new_rows[half:]
+    pool_stream, pool_eval = pool[: len(pool) // 2], pool[len(pool) // 2 :]
+    shifting = name == "wallet"
+
+    folder = Path(tempfile.mkdtemp(prefix=f"monitor-drift-{name}-"))
+    task = load_task(write_task(folder, train_rows, settings["epochs"]))
+    started = time.perf_counter()
+    champion_dir = api.train(task, evaluate_after=False)
+    train_seconds = time.perf_counter() - started
+    champion = api.load(champion_dir)
+    reference = build_reference(task, champion_dir, model=champion)
+    spec = task.monitor
+    options = {
+        "alpha": spec.alpha,
+        "min_window": spec.min_window,
+        "permutations": spec.permutations,
+        "min_cluster": spec.min_cluster,
+    }
+    store = Store(folder / "runs" / "drift-sim" / "narrowtune.db")
+    flags: list[bool] = []
+    day = 0
+    for day in range(NO_DRIFT_DAYS):
+        texts = [t for t, _ in rng.sample(pool_stream, DAY_SIZE)]
+        record_day(store, champion, day, texts, champion_dir.name)
+        result = check_window(reference, _day_rows(store, day), seed=day, **options)
+        flags.append(result["retrain_recommended"])
+    detected_on = None
+    drift_flags: list[bool] = []
+    truth: dict[str, str] = {}
+    for index, share in enumerate(DRIFT_SHARES):
+        day = NO_DRIFT_DAYS + index
+        n_new = round(share * DAY_SIZE)
+        chosen = rng.sample(new_stream, min(n_new, len(new_stream)))
+        chosen += rng.sample(pool_stream, DAY_SIZE - len(chosen))
+        texts = []
+        for text, label in chosen:
+            if shifting and label not in held_back and rng.random() < share:
+                text = shift(text, rng)
+            texts.append(text)
+            truth[text] = label
+        record_day(store, champion, day, texts, champion_dir.name)
+        result = check_window(reference, _day_rows(store, day), seed=day, **options)
+        drift_flags.append(result["retrain_recommended"])
+        if result["retrain_recommended"] and detected_on is None:
+            detected_on = index + 1
+    end = START + timedelta(days=day + 1)
+    report = monitor(task, store, since=None, now=end, reference=reference)
+    # Reviewers settle the queue of the drift days with the true labels.
+    reviewed = corrected = 0
+    for item in store.open_reviews(limit=100_000, model="drift-sim"):
+        label = truth.get(item["text"])
+        if label is None:
+            continue  # a no-drift day's item: left in the queue
+        reviewed += 1
+        if item["label"] == label:
+            store.decide(item["id"], "sim-reviewer", "accept")
+        else:
+            corrected += 1
+            store.decide(item["id"], "sim-reviewer", "correct", label)
+    report = monitor(task, store, since=None, now=end, reference=reference)
+    (RESULTS / f"monitor_drift_{name}.html").write_text(dashboard_html(report))
+    started = time.perf_counter()
+    outcome = retrain(task, store, allow_labels=held_back)
+    retrain_seconds = time.perf_counter() - started
+    serving = api.load(runs.find_run(task.runs_path))
+    challenger = api.load(task.runs_path / outcome["challenger"])
+    share = DRIFT_SHARES[-1]
+    n_new_eval = len(new_eval)
+    n_old_eval = min(len(pool_eval), round(n_new_eval * (1 - share) / share))
+    eval_old = [(shift(t, rng) if shifting else t, g) for t, g in pool_eval[:n_old_eval]]
+    new_traffic = new_eval + eval_old
+    combined = outcome["comparison"]["combined"]
+    return {
+        "dataset": name,
+        "held_back_intents": held_back,
+        "train_rows": len(train_rows),
+        "day_size": DAY_SIZE,
+        "no_drift_days": NO_DRIFT_DAYS,
+        "false_alarms": sum(flags),
+        "false_alarm_rate": round(sum(flags) / len(flags), 4),
+        "drift_days": len(DRIFT_SHARES),
+        "drift_new_intent_shares": list(DRIFT_SHARES),
+        "vocabulary_shift": shifting,
+        "days_until_detection": detected_on,
+        "drift_days_flagged": sum(drift_flags),
+        "whole_window_clusters": len(report["window"]["clusters"]),
+        "reviewed_items": reviewed,
+        "reviewer_corrections": corrected,
+        "retrain_added_rows": outcome["data"]["added"],
+        "retrain_feedback_holdout": outcome["data"]["feedback_holdout"],
+        "retrain_promoted": outcome["promoted"],
+        "retrain_margin_points": round(100 * combined["margin"], 2),
+        "retrain_margin_interval_points": [round(100 * x, 2) for x in combined["interval"]],
+        "retrain_reason": outcome["reason"],
+        "new_traffic_items": len(new_traffic),
+        "new_traffic_accuracy_before": round(accuracy(champion, new_traffic), 4),
+        "new_traffic_accuracy_after": round(accuracy(serving, new_traffic), 4),
+        "new_traffic_accuracy_challenger": round(accuracy(challenger, new_traffic), 4),
+        "new_intent_recall_before": round(accuracy(champion, new_eval), 4),
+        "new_intent_recall_after": round(accuracy(serving, new_eval), 4),
+        "train_seconds": round(train_seconds, 1),
+        "retrain_seconds": round(retrain_seconds, 1),
+    }
+
+
+def _day_rows(store: Store, day: int) -> list[dict[str, object]]:
+    since = START + timedelta(days=day)
+    return store.prediction_window("drift-sim", since=since, until=since + timedelta(days=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", choices=sorted(SETTINGS))
+    args = parser.parse_args()
+    started = time.perf_counter()
+    values = simulate(args.dataset)
+    values["wall_seconds"] = round(time.perf_counter() - started, 1)
+    write_result(f"monitor_drift_{args.dataset}", values)
+    print(json.dumps(values, indent=2))
+
+
+if __name__ == "__main__":
+    main()
