@@ -69,7 +69,7 @@ SETTINGS = {
     "banking77": {
         "held_back": ["card_swallowed", "lost_or_stolen_phone", "virtual_card_not_working"],
         "epochs": 2,
-        "per_label": 40,
+        "per_label": 25,
     },
 }
 

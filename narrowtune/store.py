@@ -581,17 +581,19 @@ class Store:
         latency_ms: float,
         task: str | None = None,
         kind: str | None = None,
+        created: datetime | None = None,
     ) -> list[int]:
         """Store one request's predictions, and an open review item for each abstained one.
 
         One transaction per request: either every row of the request is committed or none is,
         so an acknowledged request is never half stored. `predictions` are dicts as
         `Prediction.to_dict()` writes them; `model` is the run id that answered, `task` the
-        served model's name and `kind` its kind; `latency_ms` is the request's model time.
+        served model's name and `kind` its kind; `latency_ms` is the request's model time;
+        `created` when the predictions were made (default: now; a replay or simulation sets it).
         Returns the prediction ids, in input order. Raises InvalidText (nothing stored) when
         a text or an output holds a NUL character.
         """
-        request = Record(predictions, texts, model, request_id, latency_ms, task, kind)
+        request = Record(predictions, texts, model, request_id, latency_ms, task, kind, created)
         return self.record_many([request])[0]
 
     def record_many(self, requests: Sequence[Record]) -> list[list[int]]:
