@@ -132,31 +132,69 @@ def accuracy(model: object, rows: list[tuple[str, str]]) -> float:
     return sum(p.label == g for p, (_, g) in zip(predictions, rows)) / len(rows)
 
 
+class Traffic:
+    """Where each simulated day's tickets come from.
+
+    wallet: fresh tickets from the generator that wrote the training data
+    (examples/wallet_support/make_tickets.py), with another seed: in-distribution traffic the
+    model never saw, as much as needed. BANKING77: rows of its training file left out of the
+    task's (smaller) training set."""
+
+    def __init__(self, name: str, rows: list[tuple[str, str]], held_back: list[str]) -> None:
+        self.rng = random.Random(2026)
+        self.name = name
+        self.held_back = held_back
+        old_rows = [r for r in rows if r[1] not in held_back]
+        new_rows = [r for r in rows if r[1] in held_back]
+        self.rng.shuffle(old_rows)
+        self.rng.shuffle(new_rows)
+        if name == "wallet":
+            sys.path.insert(0, str(ROOT / "examples" / "wallet_support"))
+            import make_tickets
+
+            self.make = make_tickets.make_ticket
+            self.weights = {k: v for k, v in make_tickets.TARGETS.items() if k not in held_back}
+            self.train = old_rows
+        else:
+            kept: dict[str, int] = {}
+            self.train, self.pool = [], []
+            for r in old_rows:
+                limit = SETTINGS[name]["per_label"]
+                (self.train if kept.get(r[1], 0) < limit else self.pool).append(r)
+                kept[r[1]] = kept.get(r[1], 0) + 1
+            half = len(new_rows) // 2
+            self.new_pool, self.new_held = new_rows[:half], new_rows[half:]
+            self.old_held = self.pool[: len(self.pool) // 5]
+            self.pool = self.pool[len(self.pool) // 5 :]
+
+    def old(self, n: int) -> list[tuple[str, str]]:
+        if self.name == "wallet":
+            intents = self.rng.choices(list(self.weights), weights=list(self.weights.values()), k=n)
+            return [(self.make(self.rng, i)[0], i) for i in intents]
+        return self.rng.sample(self.pool, n)
+
+    def new(self, n: int) -> list[tuple[str, str]]:
+        if self.name == "wallet":
+            intents = [self.rng.choice(self.held_back) for _ in range(n)]
+            return [(self.make(self.rng, i)[0], i) for i in intents]
+        return self.rng.sample(self.new_pool, min(n, len(self.new_pool)))
+
+    def evaluation(self, share: float) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """Held-out new traffic: new-intent rows, and in-distribution rows in proportion."""
+        if self.name == "wallet":
+            new = self.new(60)
+            old = self.old(round(len(new) * (1 - share) / share))
+            return new, [(shift(t, self.rng), g) for t, g in old]
+        n_old = min(len(self.old_held), round(len(self.new_held) * (1 - share) / share))
+        return self.new_held, self.old_held[:n_old]
+
+
 def simulate(name: str) -> dict[str, object]:
     settings = SETTINGS[name]
     rng = random.Random(7)
-    rows = read_rows(name)
     held_back = settings["held_back"]
-    new_rows = [r for r in rows if r[1] in held_back]
-    old_rows = [r for r in rows if r[1] not in held_back]
-    rng.shuffle(old_rows)
-    rng.shuffle(new_rows)
-    if settings["per_label"]:  # a smaller training set keeps the run short
-        kept: dict[str, int] = {}
-        limited, rest = [], []
-        for r in old_rows:
-            (limited if kept.get(r[1], 0) < settings["per_label"] else rest).append(r)
-            kept[r[1]] = kept.get(r[1], 0) + 1
-        pool_size = max(300, len(limited) // 4)
-        train_rows, pool = limited, rest[:pool_size]
-    else:
-        cut = int(0.75 * len(old_rows))
-        train_rows, pool = old_rows[:cut], old_rows[cut:]
-    # New-intent rows: half arrive in the drift days (reviewers may see them), half are kept to
-    # measure accuracy on new traffic after the retrain cycle.
-    half = len(new_rows) // 2
-    new_stream, new_eval = new_rows[:half], new_rows[half:]
-    pool_stream, pool_eval = pool[: len(pool) // 2], pool[len(pool) // 2 :]
+    traffic = Traffic(name, read_rows(name), held_back)
+    train_rows = traffic.train
     shifting = name == "wallet"
 
     folder = Path(tempfile.mkdtemp(prefix=f"monitor-drift-{name}-"))
@@ -175,20 +213,23 @@ def simulate(name: str) -> dict[str, object]:
     }
     store = Store(folder / "runs" / "drift-sim" / "narrowtune.db")
     flags: list[bool] = []
+    alarms: dict[str, int] = {}
     day = 0
     for day in range(NO_DRIFT_DAYS):
-        texts = [t for t, _ in rng.sample(pool_stream, DAY_SIZE)]
+        texts = [t for t, _ in traffic.old(DAY_SIZE)]
         record_day(store, champion, day, texts, champion_dir.name)
         result = check_window(reference, _day_rows(store, day), seed=day, **options)
         flags.append(result["retrain_recommended"])
+        for test, outcome in result["tests"].items():
+            alarms[test] = alarms.get(test, 0) + int(outcome["significant"])
     detected_on = None
     drift_flags: list[bool] = []
     truth: dict[str, str] = {}
     for index, share in enumerate(DRIFT_SHARES):
         day = NO_DRIFT_DAYS + index
         n_new = round(share * DAY_SIZE)
-        chosen = rng.sample(new_stream, min(n_new, len(new_stream)))
-        chosen += rng.sample(pool_stream, DAY_SIZE - len(chosen))
+        chosen = traffic.new(n_new)
+        chosen += traffic.old(DAY_SIZE - len(chosen))
         texts = []
         for text, label in chosen:
             if shifting and label not in held_back and rng.random() < share:
@@ -221,11 +262,8 @@ def simulate(name: str) -> dict[str, object]:
     retrain_seconds = time.perf_counter() - started
     serving = api.load(runs.find_run(task.runs_path))
     challenger = api.load(task.runs_path / outcome["challenger"])
-    share = DRIFT_SHARES[-1]
-    n_new_eval = len(new_eval)
-    n_old_eval = min(len(pool_eval), round(n_new_eval * (1 - share) / share))
-    eval_old = [(shift(t, rng) if shifting else t, g) for t, g in pool_eval[:n_old_eval]]
-    new_traffic = new_eval + eval_old
+    new_eval, old_eval = traffic.evaluation(DRIFT_SHARES[-1])
+    new_traffic = new_eval + old_eval
     combined = outcome["comparison"]["combined"]
     return {
         "dataset": name,
@@ -235,6 +273,7 @@ def simulate(name: str) -> dict[str, object]:
         "no_drift_days": NO_DRIFT_DAYS,
         "false_alarms": sum(flags),
         "false_alarm_rate": round(sum(flags) / len(flags), 4),
+        "false_alarm_tests": alarms,
         "drift_days": len(DRIFT_SHARES),
         "drift_new_intent_shares": list(DRIFT_SHARES),
         "vocabulary_shift": shifting,

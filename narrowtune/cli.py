@@ -794,6 +794,12 @@ def retrain(
         )
     out.print(table)
     out.print(result["reason"], markup=False)
+    if result["new_labels"]:
+        out.print(
+            f"new label(s) {', '.join(result['new_labels'])}: add them to `labels:` in "
+            f"{task_file} so that eval and the review pages know them",
+            markup=False,
+        )
     if not result["promoted"]:
         raise typer.Exit(1)
 

@@ -225,7 +225,8 @@ def check_window(
                 "size": len(members),
                 "predicted_as": predicted,
                 "mean_confidence": round(float(np.mean([confidences[i] for i in members])), 3),
-                "examples": [texts[i] for i in closest[:EXAMPLES_PER_CLUSTER]],
+                "distinct_texts": len({texts[i] for i in members}),
+                "examples": list(dict.fromkeys(texts[i] for i in closest))[:EXAMPLES_PER_CLUSTER],
             }
         )
     tests["new_cluster"] = _test(far_test, alpha, too_few)

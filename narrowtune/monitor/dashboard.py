@@ -119,7 +119,8 @@ def dashboard_html(report: dict[str, Any]) -> str:
         for name, t in window["tests"].items()
     )
     clusters = "".join(
-        f"<li><b>{c['size']} texts</b>, predicted as {e(c['predicted_as'])} "
+        f"<li><b>{c['size']} texts</b> ({c['distinct_texts']} distinct), predicted as "
+        f"{e(c['predicted_as'])} "
         f"(mean confidence {c['mean_confidence']}):<ul>"
         + "".join(f"<li>{e(x)}</li>" for x in c["examples"])
         + "</ul></li>"
