@@ -189,7 +189,7 @@ class Traffic:
         return self.new_held, self.old_held[:n_old]
 
 
-def simulate(name: str) -> dict[str, object]:
+def simulate(name: str, spot_check: float = 0.0) -> dict[str, object]:
     settings = SETTINGS[name]
     rng = random.Random(7)
     held_back = settings["held_back"]
@@ -243,6 +243,13 @@ def simulate(name: str) -> dict[str, object]:
             detected_on = index + 1
     end = START + timedelta(days=day + 1)
     report = monitor(task, store, since=None, now=end, reference=reference)
+    # A spot check: reviewers also see a seeded share of the drift days' confident answers.
+    if spot_check > 0:
+        drift_rows = store.prediction_window(
+            "drift-sim", since=START + timedelta(days=NO_DRIFT_DAYS), until=end
+        )
+        confident = [int(r["id"]) for r in drift_rows if not r["abstain"]]
+        store.queue_reviews(rng.sample(confident, round(spot_check * len(confident))))
     # Reviewers settle the queue of the drift days with the true labels.
     reviewed = corrected = 0
     for item in store.open_reviews(limit=100_000, model="drift-sim"):
@@ -256,7 +263,8 @@ def simulate(name: str) -> dict[str, object]:
             corrected += 1
             store.decide(item["id"], "sim-reviewer", "correct", label)
     report = monitor(task, store, since=None, now=end, reference=reference)
-    (RESULTS / f"monitor_drift_{name}.html").write_text(dashboard_html(report))
+    suffix = f"_spot{round(100 * spot_check)}" if spot_check else ""
+    (RESULTS / f"monitor_drift_{name}{suffix}.html").write_text(dashboard_html(report))
     started = time.perf_counter()
     outcome = retrain(task, store, allow_labels=held_back)
     retrain_seconds = time.perf_counter() - started
@@ -280,6 +288,7 @@ def simulate(name: str) -> dict[str, object]:
         "days_until_detection": detected_on,
         "drift_days_flagged": sum(drift_flags),
         "whole_window_clusters": len(report["window"]["clusters"]),
+        "spot_check_share": spot_check,
         "reviewed_items": reviewed,
         "reviewer_corrections": corrected,
         "retrain_added_rows": outcome["data"]["added"],
@@ -307,11 +316,19 @@ def _day_rows(store: Store, day: int) -> list[dict[str, object]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", choices=sorted(SETTINGS))
+    parser.add_argument(
+        "--spot-check",
+        type=float,
+        default=0.0,
+        help="Share of the drift days' confident answers reviewers also check (0: only the "
+        "abstained ones the review queue gets by itself).",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    values = simulate(args.dataset)
+    values = simulate(args.dataset, args.spot_check)
     values["wall_seconds"] = round(time.perf_counter() - started, 1)
-    write_result(f"monitor_drift_{args.dataset}", values)
+    suffix = f"_spot{round(100 * args.spot_check)}" if args.spot_check else ""
+    write_result(f"monitor_drift_{args.dataset}{suffix}", values)
     print(json.dumps(values, indent=2))
 
 

@@ -863,6 +863,30 @@ class Store:
                 "created": _iso(decision.created),
             }
 
+    def queue_reviews(self, prediction_ids: Sequence[int]) -> int:
+        """Put stored predictions in the review queue (a spot check of confident answers, on
+        top of the abstained ones `record` queues); ids already queued are skipped. Returns how
+        many were added."""
+        wanted = sorted({int(i) for i in prediction_ids})
+        if not wanted:
+            return 0
+        with self._transaction() as session:
+            queued = set(
+                session.scalars(
+                    select(ReviewItem.prediction_id).where(ReviewItem.prediction_id.in_(wanted))
+                ).all()
+            )
+            known = set(
+                session.scalars(select(PredictionRow.id).where(PredictionRow.id.in_(wanted))).all()
+            )
+            missing = [i for i in wanted if i not in known]
+            if missing:
+                raise NarrowtuneError(f"no stored prediction {missing[0]}; nothing queued")
+            rows = [{"prediction_id": i, "created": _now()} for i in wanted if i not in queued]
+            if rows:
+                session.execute(insert(ReviewItem), rows)
+        return len(rows)
+
     def export_feedback(self) -> list[dict[str, Any]]:
         """Reviewed examples as training data: the text and its final (human-checked) label.
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from narrowtune import api, runs
 from narrowtune.cli import app
+from narrowtune.errors import NarrowtuneError
 from narrowtune.monitor import registry
 from narrowtune.monitor.retrain import RetrainError, retrain
 from narrowtune.serve import create_app
@@ -38,14 +39,12 @@ def db_of(task_file: Path) -> Path:
 
 
 def give_feedback(task_file: Path, texts: list[str], label: str) -> None:
-    """The served model answers `texts`; each answer is queued for review (as a spot check
-    would) and a reviewer corrects it to `label` (or accepts it when it already is)."""
+    """The served model answers `texts`; each answer is queued for review (a spot check) and
+    a reviewer corrects it to `label` (or accepts it when it already is)."""
     model = api.load(task_file)
     predictions = [p.to_dict() for p in model.predict(texts)]
-    for p in predictions:
-        p["abstain"] = True  # sent to the review queue
     with Store(db_of(task_file)) as store:
-        store.record(
+        ids = store.record(
             predictions,
             texts=texts,
             model="run",
@@ -54,6 +53,7 @@ def give_feedback(task_file: Path, texts: list[str], label: str) -> None:
             task="tiny",
             kind="classify",
         )
+        store.queue_reviews(ids)
         for item in store.open_reviews(limit=1000, model="tiny"):
             if item["label"] == label:
                 store.decide(item["id"], "reviewer", "accept")
@@ -168,3 +168,21 @@ def test_a_retrain_that_regresses_a_protected_label_is_refused(task_file: Path) 
         events = store.registry_events("tiny")
     assert events[-1]["action"] == "refuse" and "refund" in events[-1]["reason"]
     assert runs.promoted_run(task.runs_path) == events[0]["run_id"]  # the champion still serves
+
+
+def test_queue_reviews_adds_spot_checks_once_and_refuses_unknown_ids(tmp_path: Path) -> None:
+    with Store(tmp_path / "q.db") as store:
+        ids = store.record(
+            [{"label": "refund", "confidence": 0.99, "abstain": False}] * 2,
+            texts=["refund me", "refund me now"],
+            model="run",
+            request_id="r",
+            latency_ms=1.0,
+            task="tiny",
+        )
+        assert store.count_reviews() == 0
+        assert store.queue_reviews(ids) == 2
+        assert store.queue_reviews(ids) == 0  # already queued
+        with pytest.raises(NarrowtuneError, match="no stored prediction 999"):
+            store.queue_reviews([999])
+        assert store.count_reviews() == 2
