@@ -138,15 +138,3 @@ def group_far(embeddings: np.ndarray, *, threshold: float) -> list[list[int]]:
     for index, label in enumerate(labels):
         groups.setdefault(int(label), []).append(index)
     return sorted(groups.values(), key=len, reverse=True)
-
-
-def leave_one_out_distance(reference: np.ndarray, *, chunk: int = 2048) -> np.ndarray:
-    """Cosine distance of each row of `reference` to its nearest *other* row: how far a new text
-    from the same distribution typically sits from the rest (a large sample, unlike a split)."""
-    out = np.zeros(len(reference))
-    for start in range(0, len(reference), chunk):
-        block = reference[start : start + chunk] @ reference.T
-        rows = np.arange(block.shape[0])
-        block[rows, start + rows] = -np.inf
-        out[start : start + chunk] = 1.0 - block.max(axis=1)
-    return out
