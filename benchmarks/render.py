@@ -333,7 +333,11 @@ HEADLINES = [
     # Issue 14: drift monitoring and one retrain cycle (benchmarks/monitor_drift.py).
     *(
         (f"monitor_drift_{name}.json", key, f"Drift sim, {title}: {label}", target)
-        for name, title in (("wallet", "wallet-support"), ("banking77", "BANKING77"))
+        for name, title in (
+            ("wallet", "wallet-support, review queue only"),
+            ("wallet_spot25", "wallet-support, + 25% spot checks"),
+            ("banking77_spot25", "BANKING77, + 25% spot checks"),
+        )
         for key, label, target in (
             ("false_alarm_rate", "false-alarm rate on no-drift days", "<= 0.05"),
             ("days_until_detection", "drift days until detection", "report"),
