@@ -49,7 +49,7 @@ from narrowtune.data.audit.normalize import normalize
 from narrowtune.data.audit.secrets import SEVERITY, find_secrets
 from narrowtune.monitor.check import build_reference, check_window, monitor
 from narrowtune.monitor.dashboard import dashboard_html
-from narrowtune.monitor.retrain import retrain
+from narrowtune.monitor.retrain import RetrainError, retrain
 from narrowtune.store import Store
 from narrowtune.task import load_task
 
@@ -65,11 +65,11 @@ NEW_CHAINS = ("Zorvex", "Quillnet", "Halcyon L2", "Mirabel Chain")
 OLD_CHAINS = re.compile(r"\b(Ethereum|Arbitrum|Optimism|Polygon|BNB Chain|Solana|Avalanche)\b")
 
 SETTINGS = {
-    "wallet": {"held_back": ["staking_question"], "epochs": 4, "per_label": None},
+    "wallet": {"held_back": ["staking_question"], "epochs": 4},
     "banking77": {
         "held_back": ["card_swallowed", "lost_or_stolen_phone", "virtual_card_not_working"],
         "epochs": 2,
-        "per_label": 25,
+        "train_share": 0.2,
     },
 }
 
@@ -138,7 +138,7 @@ class Traffic:
     wallet: fresh tickets from the generator that wrote the training data
     (examples/wallet_support/make_tickets.py), with another seed: in-distribution traffic the
     model never saw, as much as needed. BANKING77: rows of its training file left out of the
-    task's (smaller) training set."""
+    task's training set (20% of each intent), so the traffic keeps the training class mix."""
 
     def __init__(self, name: str, rows: list[tuple[str, str]], held_back: list[str]) -> None:
         self.rng = random.Random(2026)
@@ -156,12 +156,18 @@ class Traffic:
             self.weights = {k: v for k, v in make_tickets.TARGETS.items() if k not in held_back}
             self.train = old_rows
         else:
-            kept: dict[str, int] = {}
-            self.train, self.pool = [], []
+            # The same share of every intent trains, so the pool keeps the training class mix
+            # (a fixed count per intent would make the no-drift traffic a class-prior shift).
+            by_label: dict[str, list[tuple[str, str]]] = {}
             for r in old_rows:
-                limit = SETTINGS[name]["per_label"]
-                (self.train if kept.get(r[1], 0) < limit else self.pool).append(r)
-                kept[r[1]] = kept.get(r[1], 0) + 1
+                by_label.setdefault(r[1], []).append(r)
+            self.train, self.pool = [], []
+            for group in by_label.values():
+                cut = round(SETTINGS[name]["train_share"] * len(group))
+                self.train += group[:cut]
+                self.pool += group[cut:]
+            self.rng.shuffle(self.train)
+            self.rng.shuffle(self.pool)
             half = len(new_rows) // 2
             self.new_pool, self.new_held = new_rows[:half], new_rows[half:]
             self.old_held = self.pool[: len(self.pool) // 5]
@@ -266,10 +272,21 @@ def simulate(name: str, spot_check: float = 0.0) -> dict[str, object]:
     suffix = f"_spot{round(100 * spot_check)}" if spot_check else ""
     (RESULTS / f"monitor_drift_{name}{suffix}.html").write_text(dashboard_html(report))
     started = time.perf_counter()
-    outcome = retrain(task, store, allow_labels=held_back)
+    try:
+        outcome = retrain(task, store, allow_labels=held_back)
+    except RetrainError as error:  # e.g. the audit refuses too few examples of a new label
+        outcome = {
+            "promoted": False,
+            "reason": str(error).splitlines()[0],
+            "challenger": None,
+            "data": {"added": None, "feedback_holdout": None},
+            "comparison": {"combined": None},
+        }
     retrain_seconds = time.perf_counter() - started
     serving = api.load(runs.find_run(task.runs_path))
-    challenger = api.load(task.runs_path / outcome["challenger"])
+    challenger = (
+        api.load(task.runs_path / outcome["challenger"]) if outcome["challenger"] else serving
+    )
     new_eval, old_eval = traffic.evaluation(DRIFT_SHARES[-1])
     new_traffic = new_eval + old_eval
     combined = outcome["comparison"]["combined"]
@@ -294,8 +311,10 @@ def simulate(name: str, spot_check: float = 0.0) -> dict[str, object]:
         "retrain_added_rows": outcome["data"]["added"],
         "retrain_feedback_holdout": outcome["data"]["feedback_holdout"],
         "retrain_promoted": outcome["promoted"],
-        "retrain_margin_points": round(100 * combined["margin"], 2),
-        "retrain_margin_interval_points": [round(100 * x, 2) for x in combined["interval"]],
+        "retrain_margin_points": round(100 * combined["margin"], 2) if combined else None,
+        "retrain_margin_interval_points": (
+            [round(100 * x, 2) for x in combined["interval"]] if combined else None
+        ),
         "retrain_reason": outcome["reason"],
         "new_traffic_items": len(new_traffic),
         "new_traffic_accuracy_before": round(accuracy(champion, new_traffic), 4),

@@ -336,7 +336,7 @@ HEADLINES = [
         for name, title in (
             ("wallet", "wallet-support, review queue only"),
             ("wallet_spot25", "wallet-support, + 25% spot checks"),
-            ("banking77_spot25", "BANKING77, + 25% spot checks"),
+            ("banking77_spot50", "BANKING77, + 50% spot checks"),
         )
         for key, label, target in (
             ("false_alarm_rate", "false-alarm rate on no-drift days", "<= 0.05"),
