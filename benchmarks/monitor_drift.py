@@ -277,16 +277,14 @@ def simulate(name: str, spot_check: float = 0.0) -> dict[str, object]:
     except RetrainError as error:  # e.g. the audit refuses too few examples of a new label
         outcome = {
             "promoted": False,
-            "reason": str(error).splitlines()[0],
+            "reason": " ".join(str(error).split()),
             "challenger": None,
             "data": {"added": None, "feedback_holdout": None},
             "comparison": {"combined": None},
         }
     retrain_seconds = time.perf_counter() - started
     serving = api.load(runs.find_run(task.runs_path))
-    challenger = (
-        api.load(task.runs_path / outcome["challenger"]) if outcome["challenger"] else serving
-    )
+    challenger = api.load(task.runs_path / outcome["challenger"]) if outcome["challenger"] else None
     new_eval, old_eval = traffic.evaluation(DRIFT_SHARES[-1])
     new_traffic = new_eval + old_eval
     combined = outcome["comparison"]["combined"]
@@ -319,7 +317,9 @@ def simulate(name: str, spot_check: float = 0.0) -> dict[str, object]:
         "new_traffic_items": len(new_traffic),
         "new_traffic_accuracy_before": round(accuracy(champion, new_traffic), 4),
         "new_traffic_accuracy_after": round(accuracy(serving, new_traffic), 4),
-        "new_traffic_accuracy_challenger": round(accuracy(challenger, new_traffic), 4),
+        "new_traffic_accuracy_challenger": (
+            round(accuracy(challenger, new_traffic), 4) if challenger is not None else None
+        ),
         "new_intent_recall_before": round(accuracy(champion, new_eval), 4),
         "new_intent_recall_after": round(accuracy(serving, new_eval), 4),
         "train_seconds": round(train_seconds, 1),
