@@ -370,6 +370,22 @@ HEADLINES = [
             ("disguised_norm_off_policy_f1", "disguised: policy F1, normaliser off", "report"),
         )
     ],
+    # Issue 14: drift monitoring and one retrain cycle (benchmarks/monitor_drift.py).
+    *(
+        (f"monitor_drift_{name}.json", key, f"Drift sim, {title}: {label}", target)
+        for name, title in (
+            ("wallet", "wallet-support, review queue only"),
+            ("wallet_spot25", "wallet-support, + 25% spot checks"),
+            ("banking77_spot50", "BANKING77, + 50% spot checks"),
+        )
+        for key, label, target in (
+            ("false_alarm_rate", "false-alarm rate on no-drift days", "<= 0.05"),
+            ("days_until_detection", "drift days until detection", "report"),
+            ("new_traffic_accuracy_before", "accuracy on new traffic, before retrain", "report"),
+            ("new_traffic_accuracy_after", "accuracy on new traffic, after retrain", "report"),
+            ("retrain_promoted", "challenger promoted", "report"),
+        )
+    ),
 ]
 
 

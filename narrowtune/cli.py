@@ -680,6 +680,188 @@ def list_runs(task_file: TaskArg) -> None:
     out.print(table)
 
 
+# -- maintenance: monitor, retrain, promote, rollback --------------------------------------------
+
+
+def _monitor_table(report: dict[str, Any]) -> Table:
+    from narrowtune.monitor.dashboard import TITLES
+
+    window = report["window"]
+    table = Table("test", "p", "drift", "note", title=f"{window['n']} predictions")
+    for name, test in window["tests"].items():
+        p = test["p_value"]
+        table.add_row(
+            TITLES[name],
+            "—" if p is None else f"{p:.3g}",
+            "[bold red]yes[/]" if test["significant"] else "no",
+            test.get("skipped") or test.get("note") or "",
+        )
+    return table
+
+
+@app.command()
+def monitor(
+    task_file: TaskArg,
+    since: Annotated[
+        str, typer.Option(help="How far back to look: e.g. 7d, 24h, 2w (m, h, d, w).")
+    ] = "7d",
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the offline HTML dashboard here.")
+    ] = None,
+    db: DbOption = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the whole report as JSON here.")
+    ] = None,
+) -> None:
+    """Check the served traffic in the store against the training data: input drift (MMD on
+    embeddings, permutation p-value), predicted-label drift (chi-square), falling confidence,
+    rising abstentions, new clusters of texts far from every training text, and accuracy per
+    label from reviewer decisions. Test levels come from the task's `monitor:` section.
+
+    Exit codes: 0 no drift found; 1 retrain recommended (some test significant); 2 error (empty
+    store, another task's store, no run, bad input). Cron, CI or Airflow can act on 1.
+    """
+    from narrowtune import runs
+    from narrowtune.monitor.check import RETRAIN_RECOMMENDED, parse_since
+    from narrowtune.monitor.check import monitor as run_monitor
+    from narrowtune.monitor.dashboard import dashboard_html
+
+    task = _load(task_file, None)
+    window = parse_since(since)
+    with _store(task_file, db) as store:
+        report = run_monitor(task, store, since=window)
+    result = report["window"]
+    out.print(
+        f"[bold]{task.name}[/] run {report['run_id']}: {result['n']} predictions since "
+        f"{report['since'][:16]} UTC; abstention {_pct(result['abstention_rate'])}% "
+        f"(validation {_pct(report['reference']['validation_abstention_rate'])}%), "
+        f"far from training {_pct(result['far_rate'])}%"
+    )
+    out.print(_monitor_table(report))
+    for cluster in result["clusters"]:
+        out.print(
+            f"new cluster: {cluster['size']} texts, predicted as {cluster['predicted_as']}, "
+            f"e.g. {cluster['examples'][0]!r}",
+            markup=False,
+        )
+    for label, counts in report["reviews"]["per_label"].items():
+        out.print(
+            f"reviewed {label}: {counts['right']}/{counts['reviewed']} confirmed", markup=False
+        )
+    if json_out is not None:
+        runs.write_json(json_out, report)
+    if html is not None:
+        runs.write_text(html, dashboard_html(report))
+        out.print(f"dashboard: {html}")
+    if report["retrain_recommended"]:
+        out.print("[bold red]retrain recommended:[/] " + "; ".join(result["reasons"]))
+        raise typer.Exit(RETRAIN_RECOMMENDED)
+    out.print(f"[green]no drift found[/] at alpha = {report['alpha']}")
+
+
+@app.command()
+def retrain(
+    task_file: TaskArg,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option("--data", help="A new labelled file to merge too (repeatable)."),
+    ] = None,
+    allow_label: Annotated[
+        list[str] | None,
+        typer.Option("--allow-label", help="Admit feedback with this new label (repeatable)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Merge reviewer feedback from the store (and --data files) into the training set,
+    deduplicated and audited, train a challenger, and promote it only if it beats the serving
+    run on the test split plus held-out recent feedback by `monitor.margin` (lower end of the
+    95% paired-bootstrap interval) without lowering a `monitor.protected_labels` label's
+    recall. The decision is recorded in the model registry.
+
+    Exit codes: 0 challenger promoted; 1 challenger refused (the champion keeps serving);
+    2 error (nothing changed).
+    """
+    from narrowtune.monitor.retrain import retrain as run_retrain
+
+    task = _load(task_file, None)
+    with _store(task_file, db) as store, progress_bars() as progress:
+        result = run_retrain(
+            task, store, data=data or [], allow_labels=allow_label or [], progress=progress
+        )
+    stats = result["data"]
+    out.print(
+        f"training set {stats['train_before']} -> {stats['train_after']} rows "
+        f"({stats['added']} added, {stats['relabelled']} relabelled from "
+        f"{stats['feedback_rows']} decisions; {stats['feedback_holdout']} held out as recent "
+        f"feedback; {stats['dropped_in_fixed_splits']} dropped as texts of validation/test)",
+        markup=False,
+    )
+    table = Table("set", "items", "champion", "challenger", "margin (95% interval)")
+    comparison = result["comparison"]
+    for part in ("test", "feedback", "combined"):
+        row = comparison[part]
+        if not row["items"]:
+            continue
+        low, high = row["interval"]
+        table.add_row(
+            part,
+            str(row["items"]),
+            _pct(row["champion"]),
+            _pct(row["challenger"]),
+            f"{100 * row['margin']:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]",
+        )
+    out.print(table)
+    out.print(result["reason"], markup=False)
+    if result["new_labels"]:
+        out.print(
+            f"new label(s) {', '.join(result['new_labels'])}: add them to `labels:` in "
+            f"{task_file} so that eval and the review pages know them",
+            markup=False,
+        )
+    if not result["promoted"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def promote(
+    run: Annotated[str, typer.Argument(help="Run directory, or a run id with --task.")],
+    task_file: Annotated[
+        Path | None, typer.Option("--task", help="Task file (needed for a run id).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Make RUN the run that `serve` (after POST /v1/admin/reload or its polling), `eval` and
+    `predict` use for its task, and record it in the model registry."""
+    from narrowtune.monitor import registry
+
+    runs_path = _load(task_file, None).runs_path if task_file is not None else None
+    run_dir, task_name = registry.resolve_run(run, runs_path)
+    store_file = task_file if task_file is not None else None
+    if store_file is None and db is None:
+        db = _default_db(run_dir.parent)
+    with _store(store_file, db) as store:
+        event = registry.promote(store, run_dir.parent, task_name, run_dir.name)
+    out.print(f"{task_name}: {event['previous_run_id']} -> {event['run_id']} (promoted)")
+
+
+@app.command()
+def rollback(task_file: TaskArg, db: DbOption = None) -> None:
+    """Serve the run that served before the last promotion again (recorded in the registry)."""
+    from narrowtune.monitor import registry
+
+    task = _load(task_file, None)
+    with _store(task_file, db) as store:
+        event = registry.rollback(store, task.runs_path, task.name)
+    out.print(f"{task.name}: {event['previous_run_id']} -> {event['run_id']} (rolled back)")
+
+
+def _default_db(runs_path: Path) -> str | None:
+    """The store a task's commands use by default: $NARROWTUNE_DB, else its runs folder's."""
+    import os
+
+    return None if os.environ.get("NARROWTUNE_DB") else str(runs_path / "narrowtune.db")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     if shutil.get_terminal_size().columns < 60:
         console.width = 100

@@ -23,6 +23,9 @@ REPORT_FILE = "report.html"
 CARD_FILE = "README.md"
 TASK_FILE = "task.yaml"
 ADVICE_FILE = "advice.json"  # beside the runs: `narrowtune advise` is about the task
+# Names the run that serves once one was promoted (`narrowtune promote` / `rollback`); without
+# it a task's newest run serves.
+PROMOTED_FILE = "promoted.json"
 
 __all__ = [
     "find_run",
@@ -75,8 +78,30 @@ def is_run_dir(path: Path) -> bool:
     return (path / RUN_FILE).is_file() and (path / MODEL_DIR).is_dir()
 
 
+def promoted_run(runs_path: Path) -> str | None:
+    """The id of the task's promoted run, or None when none was ever promoted."""
+    pointer = runs_path / PROMOTED_FILE
+    if not pointer.is_file():
+        return None
+    try:
+        return str(read_json(pointer)["run_id"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise NarrowtuneError(
+            f"{pointer} is damaged ({error}); run `narrowtune promote RUN` to rewrite it"
+        ) from error
+
+
+def set_promoted(runs_path: Path, run_id: str) -> None:
+    """Make `run_id` the task's serving run (atomically: a reader sees the old or the new)."""
+    write_json(
+        runs_path / PROMOTED_FILE,
+        {"run_id": run_id, "promoted": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
+
+
 def find_run(runs_path: Path, run: str | None = None) -> Path:
-    """A run by id or path, or the newest run of the task when `run` is None."""
+    """A run by id or path; when `run` is None, the promoted run (see `promoted_run`), else
+    the newest run of the task."""
     if run:
         candidate = Path(run)
         for path in (candidate, runs_path / run):
@@ -85,6 +110,14 @@ def find_run(runs_path: Path, run: str | None = None) -> Path:
         raise NarrowtuneError(
             f"no run '{run}' (looked for a run directory at {candidate} and {runs_path / run})"
         )
+    promoted = promoted_run(runs_path)
+    if promoted is not None:
+        if not is_run_dir(runs_path / promoted):
+            raise NarrowtuneError(
+                f"the promoted run {promoted} ({runs_path / PROMOTED_FILE}) is missing; "
+                "promote another with `narrowtune promote RUN`"
+            )
+        return runs_path / promoted
     runs = list_runs(runs_path)
     if not runs:
         raise NarrowtuneError(f"no trained run under {runs_path}; run `narrowtune train` first")

@@ -158,6 +158,8 @@ class Record(NamedTuple):
     latency_ms: float
     task: str | None = None
     kind: str | None = None
+    # When the predictions were made (default: now); a replay or a simulation sets it.
+    created: datetime | None = None
 
 
 def check_record(request: Record) -> None:
@@ -264,6 +266,23 @@ class ReviewItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prediction_id: Mapped[int] = mapped_column(ForeignKey("predictions.id"), unique=True)
     status: Mapped[str] = mapped_column(String(20), index=True, default="open")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class RegistryEvent(Base):
+    """One decision about which run of a task serves: a promotion, a rollback, or a retrain
+    whose challenger was refused (with the reason and the measurements behind it)."""
+
+    __tablename__ = "model_registry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task: Mapped[str] = mapped_column(String(200), index=True)
+    # promote, rollback or refuse
+    action: Mapped[str] = mapped_column(String(20))
+    run_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    previous_run_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[Any] = mapped_column(JSON, nullable=True)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -562,17 +581,19 @@ class Store:
         latency_ms: float,
         task: str | None = None,
         kind: str | None = None,
+        created: datetime | None = None,
     ) -> list[int]:
         """Store one request's predictions, and an open review item for each abstained one.
 
         One transaction per request: either every row of the request is committed or none is,
         so an acknowledged request is never half stored. `predictions` are dicts as
         `Prediction.to_dict()` writes them; `model` is the run id that answered, `task` the
-        served model's name and `kind` its kind; `latency_ms` is the request's model time.
+        served model's name and `kind` its kind; `latency_ms` is the request's model time;
+        `created` when the predictions were made (default: now; a replay or simulation sets it).
         Returns the prediction ids, in input order. Raises InvalidText (nothing stored) when
         a text or an output holds a NUL character.
         """
-        request = Record(predictions, texts, model, request_id, latency_ms, task, kind)
+        request = Record(predictions, texts, model, request_id, latency_ms, task, kind, created)
         return self.record_many([request])[0]
 
     def record_many(self, requests: Sequence[Record]) -> list[list[int]]:
@@ -599,7 +620,7 @@ class Store:
                         "confidence": float(pred["confidence"]),
                         "abstain": bool(pred["abstain"]),
                         "latency_ms": float(r.latency_ms),
-                        "created": now,
+                        "created": r.created or now,
                     }
                 )
         if not rows:
@@ -845,6 +866,30 @@ class Store:
                 "created": _iso(decision.created),
             }
 
+    def queue_reviews(self, prediction_ids: Sequence[int]) -> int:
+        """Put stored predictions in the review queue (a spot check of confident answers, on
+        top of the abstained ones `record` queues); ids already queued are skipped. Returns how
+        many were added."""
+        wanted = sorted({int(i) for i in prediction_ids})
+        if not wanted:
+            return 0
+        with self._transaction() as session:
+            queued = set(
+                session.scalars(
+                    select(ReviewItem.prediction_id).where(ReviewItem.prediction_id.in_(wanted))
+                ).all()
+            )
+            known = set(
+                session.scalars(select(PredictionRow.id).where(PredictionRow.id.in_(wanted))).all()
+            )
+            missing = [i for i in wanted if i not in known]
+            if missing:
+                raise NarrowtuneError(f"no stored prediction {missing[0]}; nothing queued")
+            rows = [{"prediction_id": i, "created": _now()} for i in wanted if i not in queued]
+            if rows:
+                session.execute(insert(ReviewItem), rows)
+        return len(rows)
+
     def export_feedback(self) -> list[dict[str, Any]]:
         """Reviewed examples as training data: the text and its final (human-checked) label.
 
@@ -873,7 +918,88 @@ class Store:
                 # A structured output (extract: the JSON object; generate: the text), if any.
                 "output": (pred.output or {}).get("output"),
                 "prediction_id": pred.id,
+                "predicted_at": _iso(pred.created),
                 "decided": _iso(decision.created),
             }
             for decision, pred in pairs
         ]
+
+    # -- monitoring and the model registry ----------------------------------------------------
+
+    def task_counts(self) -> dict[str | None, int]:
+        """How many predictions the store holds per task (None: rows older than revision 0002)."""
+        query = select(PredictionRow.task, func.count()).group_by(PredictionRow.task)
+        with self._sessions() as session:
+            return {task: int(n) for task, n in session.execute(query).all()}
+
+    def prediction_window(
+        self, task: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """The predictions of `task` made at or after `since` and before `until`, oldest first:
+        id, text, label, confidence, abstain, model (the run id) and created."""
+        refuse_nul("task", task)
+        query = select(PredictionRow).where(PredictionRow.task == task).order_by(PredictionRow.id)
+        if since is not None:
+            query = query.where(PredictionRow.created >= since)
+        if until is not None:
+            query = query.where(PredictionRow.created < until)
+        with self._sessions() as session:
+            rows = session.scalars(query).all()
+        return [
+            {
+                "id": r.id,
+                "text": r.input_text,
+                "label": r.label,
+                "confidence": r.confidence,
+                "abstain": r.abstain,
+                "model": r.model,
+                "created": _aware(r.created),
+            }
+            for r in rows
+        ]
+
+    def record_event(
+        self,
+        task: str,
+        action: str,
+        *,
+        run_id: str | None,
+        previous_run_id: str | None,
+        reason: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Add one decision to the model registry and return it as stored."""
+        refuse_nul("reason", reason)
+        refuse_nul("details", details)
+        with self._transaction() as session:
+            event = RegistryEvent(
+                task=task,
+                action=action,
+                run_id=run_id,
+                previous_run_id=previous_run_id,
+                reason=reason,
+                details=dict(details) if details is not None else None,
+            )
+            session.add(event)
+            session.flush()
+            return self._event_dict(event)
+
+    @staticmethod
+    def _event_dict(event: RegistryEvent) -> dict[str, Any]:
+        return {
+            "id": event.id,
+            "task": event.task,
+            "action": event.action,
+            "run_id": event.run_id,
+            "previous_run_id": event.previous_run_id,
+            "reason": event.reason,
+            "details": event.details,
+            "created": _iso(event.created),
+        }
+
+    def registry_events(self, task: str) -> list[dict[str, Any]]:
+        """Every registry decision about `task`, oldest first."""
+        refuse_nul("task", task)
+        query = select(RegistryEvent).where(RegistryEvent.task == task).order_by(RegistryEvent.id)
+        with self._sessions() as session:
+            return [self._event_dict(e) for e in session.scalars(query).all()]

@@ -165,6 +165,48 @@ class ProfileSpec(_Strict):
     )
 
 
+class MonitorSpec(_Strict):
+    """`narrowtune monitor` and `retrain`: when drift counts, and when a challenger may serve."""
+
+    alpha: float = Field(
+        default=0.01,
+        gt=0,
+        lt=1,
+        description="Significance level of each drift test; five tests at 0.01 keep the chance "
+        "of a false alarm on a no-drift window at or under 5% (Bonferroni).",
+    )
+    min_window: int = Field(
+        default=30, ge=5, description="Fewest predictions in a window before it is tested."
+    )
+    reference_size: int = Field(
+        default=500, ge=20, description="Training texts (sampled) the input-drift test compares to."
+    )
+    permutations: int = Field(default=500, ge=50, description="Permutations of the MMD test.")
+    min_cluster: int = Field(
+        default=5, ge=2, description="Fewest far-from-training texts that make a new cluster."
+    )
+    margin: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="retrain promotes only when the lower end of the challenger's 95% paired "
+        "bootstrap interval on the primary metric is above this margin.",
+    )
+    protected_labels: list[str] = Field(
+        default_factory=list,
+        description="Labels whose recall on the test set a challenger must not lower by more "
+        "than `protected_tolerance`.",
+    )
+    protected_tolerance: float = Field(default=0.0, ge=0, lt=1)
+    feedback_holdout: float = Field(
+        default=0.3,
+        gt=0,
+        lt=1,
+        description="Share of the reviewer feedback kept out of training, as the recent-"
+        "feedback set both models are scored on.",
+    )
+
+
 class AbstainSpec(_Strict):
     target_precision: float = Field(default=0.95, gt=0, le=1.0)
     out_of_scope: OutOfScopeSpec | None = Field(
@@ -308,6 +350,7 @@ class Task(_Strict):
     )
     target: float | None = Field(default=None, ge=0, le=1)
     abstain: AbstainSpec = Field(default_factory=AbstainSpec)
+    monitor: MonitorSpec = Field(default_factory=MonitorSpec)
     seed: int = 13
     runs_dir: str = "runs"
     base_dir: str = Field(default=".", exclude=True, description="Folder paths are relative to.")
