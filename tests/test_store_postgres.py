@@ -385,3 +385,66 @@ def test_the_server_on_postgres(pg_url: str, tiny_run: Path) -> None:
             assert http.get(f"/review/{2**40}").status_code == 404
             assert http.get("/review", params={"label": "a\x00"}).status_code == 422
         assert len(store.predictions()) == 2
+
+
+def test_monitoring_queries_and_the_registry_on_both_backends(any_url: str) -> None:
+    """What `monitor`, `retrain`, `promote` and `rollback` ask of the store, on SQLite and on
+    PostgreSQL alike: windows by time (dates set by a replay), counts per task, spot checks
+    queued on top of the abstained answers, and registry events with their details."""
+    from datetime import UTC, datetime, timedelta
+
+    from test_store import pred
+
+    day = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    with Store(any_url) as store:
+        ids = []
+        for offset, label in enumerate(("refund", "login", "refund")):
+            ids += store.record(
+                [pred(label, 0.97, False)],
+                texts=[f"text on day {offset}"],
+                model="run-a",
+                request_id=f"r{offset}",
+                latency_ms=1.0,
+                task="support",
+                kind="classify",
+                created=day + timedelta(days=offset),
+            )
+        store.record(
+            [pred("x", 0.3, True)],
+            texts=["other task"],
+            model="run-b",
+            request_id="r9",
+            latency_ms=1.0,
+            task="other",
+            kind="classify",
+        )
+        assert store.task_counts() == {"support": 3, "other": 1}
+        window = store.prediction_window(
+            "support", since=day + timedelta(days=1), until=day + timedelta(days=2)
+        )
+        assert [w["text"] for w in window] == ["text on day 1"]
+        assert window[0]["created"] == day + timedelta(days=1)
+        assert store.queue_reviews([ids[0], ids[0], ids[2]]) == 2
+        assert store.queue_reviews([ids[0]]) == 0  # already queued
+        with pytest.raises(NarrowtuneError, match="no stored prediction"):
+            store.queue_reviews([10**9])
+        queued = {item["text"] for item in store.open_reviews(100)}
+        assert {"text on day 0", "text on day 2", "other task"} <= queued
+        store.record_event(
+            "support",
+            "promote",
+            run_id="run-b",
+            previous_run_id="run-a",
+            reason="better",
+            details={"margin": 2.5, "interval": [0.7, 4.5]},
+        )
+        store.record_event(
+            "support", "rollback", run_id="run-a", previous_run_id="run-b", reason="asked"
+        )
+        events = store.registry_events("support")
+        assert [(e["action"], e["run_id"]) for e in events] == [
+            ("promote", "run-b"),
+            ("rollback", "run-a"),
+        ]
+        assert events[0]["details"] == {"margin": 2.5, "interval": [0.7, 4.5]}
+        assert store.registry_events("other") == []
