@@ -366,7 +366,7 @@ def evaluate(
         details["moderation"] = moderation_details(
             model,
             test,
-            [p.outcome or "allow" for p in predictions],
+            predictions,
             metrics["per_class"],
             metric=task.metric,
         )

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,29 +21,8 @@ from narrowtune.evaluate.evaluation import Section
 from narrowtune.moderation.perturb import perturb_all
 
 if TYPE_CHECKING:
+    from narrowtune.kinds.base import Prediction
     from narrowtune.kinds.classify.model import ClassifyModel
-    from narrowtune.moderation.moderator import Moderator
-
-
-@dataclass
-class Moderated:
-    """One pass of a moderator over texts: model labels, probabilities and decisions."""
-
-    predicted: list[str | list[str]]
-    confidence: list[float]
-    outcomes: list[str]
-
-
-def run(model: ClassifyModel, moderator: Moderator, texts: Sequence[str]) -> Moderated:
-    """`model` reading `texts` through `moderator` (its normaliser and features, or none)."""
-    logits = model.logits(moderator.model_inputs(texts), prepared=True)
-    probabilities = model.probabilities(logits)
-    predictions = model.predictions_from_logits(logits)
-    outcomes = [
-        moderator.decide(dict(zip(model.labels, map(float, row))), moderator.features(t)).outcome
-        for row, t in zip(probabilities, texts, strict=True)
-    ]
-    return Moderated([p.label for p in predictions], [p.confidence for p in predictions], outcomes)
 
 
 def outcome_shares(
@@ -89,37 +67,47 @@ def _harm(
 
 
 def robustness(
-    model: ClassifyModel, test: Sequence[Example], *, metric: str
+    model: ClassifyModel,
+    test: Sequence[Example],
+    clean: Sequence[Prediction],
+    *,
+    metric: str,
 ) -> list[dict[str, Any]]:
     """Clean vs disguised test texts, normaliser on vs off: the primary metric, the policy
-    labels' F1/recall and the outcome shares, one row each."""
+    labels' F1/recall and the outcome shares, one row each. `clean`: the model's predictions on
+    the test texts as it reads them (the row of its own setting, not computed again)."""
     from narrowtune.evaluate.metrics import classification_metrics
 
     moderator = model.moderator
     assert moderator is not None
-    config = model.config
     texts = [ex.text for ex in test]
     disguised = perturb_all(texts, seed=moderator.config.perturbation_seed)
+    # A model trained without the normaliser has no "on" row; its own reading is the "off" one.
+    readers = [("on", moderator), ("off", moderator.without_normalization())]
+    if not moderator.config.normalize:
+        readers = [("off", moderator)]
     rows = []
-    for normalized, reader in ((True, moderator), (False, moderator.without_normalization())):
+    for normalization, reader in readers:
         for copy, inputs in (("clean", texts), ("disguised", disguised)):
-            if not moderator.config.normalize and normalized:
-                continue  # a model trained without the normaliser has no "on" row
-            done = run(model, reader, inputs)
+            own = reader is moderator and copy == "clean"
+            done = list(clean) if own else model.moderate(inputs, reader)
+            predicted = [p.label for p in done]
             metrics = classification_metrics(
                 [ex.labels for ex in test],
-                done.predicted,
-                done.confidence,
-                labels=config.labels,
-                multi_label=config.multi_label,
+                predicted,
+                [p.confidence for p in done],
+                labels=model.config.labels,
+                multi_label=model.config.multi_label,
             )
-            shares = outcome_shares(test, done.outcomes, moderator.config.allow_label)
+            shares = outcome_shares(
+                test, [p.outcome or "allow" for p in done], moderator.config.allow_label
+            )
             rows.append(
                 {
                     "test": copy,
-                    "normalization": "on" if normalized else "off",
+                    "normalization": normalization,
                     metric: metrics.get(metric),
-                    **_harm(test, done.predicted, moderator.policy_labels),
+                    **_harm(test, predicted, moderator.policy_labels),
                     "false_positive_rate": shares["false_positive_rate"],
                     "missed_abuse_rate": shares["missed_abuse_rate"],
                     "review": shares["review"],
@@ -131,11 +119,10 @@ def robustness(
 def moderation_details(
     model: ClassifyModel,
     test: Sequence[Example],
-    outcomes: Sequence[str],
+    predictions: Sequence[Prediction],
     per_class: dict[str, Any],
     *,
     metric: str,
-    with_robustness: bool = True,
 ) -> dict[str, Any]:
     """Everything the moderation section shows, as plain data (stored in metrics.json)."""
     moderator = model.moderator
@@ -160,9 +147,11 @@ def moderation_details(
         "false_positive_budget": settings.false_positive_budget,
         "review_recall": settings.review_recall,
         "rules": dict(settings.rules),
-        "outcomes": outcome_shares(test, outcomes, settings.allow_label),
+        "outcomes": outcome_shares(
+            test, [p.outcome or "allow" for p in predictions], settings.allow_label
+        ),
         "labels": labels,
-        "robustness": robustness(model, test, metric=metric) if with_robustness else [],
+        "robustness": robustness(model, test, predictions, metric=metric),
         "perturbation_seed": settings.perturbation_seed,
     }
 

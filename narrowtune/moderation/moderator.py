@@ -124,15 +124,19 @@ class Moderator:
         return self.normalizer(text) if self.normalizer else text
 
     def features(self, text: str) -> Features:
-        return extract_features(self.normalized(text), self.config.protected_domains)
+        return self.read(text)[1]
+
+    def read(self, text: str) -> tuple[str, Features]:
+        """What the encoder reads (normalised text, then the link tags when `features` is on)
+        and the text's link features (for rules and reasons), from one normalisation."""
+        clean = self.normalized(text)
+        found = extract_features(clean, self.config.protected_domains)
+        tags = found.tags() if self.config.features else ""
+        return (f"{clean} {tags}" if tags else clean), found
 
     def model_input(self, text: str) -> str:
         """The text the encoder reads: normalised, then the link tags."""
-        clean = self.normalized(text)
-        if not self.config.features:
-            return clean
-        tags = extract_features(clean, self.config.protected_domains).tags()
-        return f"{clean} {tags}" if tags else clean
+        return self.read(text)[0]
 
     def model_inputs(self, texts: Sequence[str]) -> list[str]:
         return [self.model_input(t) for t in texts]

@@ -104,11 +104,7 @@ class ClassifyModel:
         t = self.config.temperature
         return sigmoid(logits, t) if self.config.multi_label else softmax(logits, t)
 
-    def predictions_from_logits(
-        self, logits: np.ndarray, *, top_k: int = 3, texts: Sequence[str] | None = None
-    ) -> list[Prediction]:
-        """Predictions from logits; for a moderation task with `texts` (the originals, for
-        their link features) each also gets its allow / block / review outcome."""
+    def predictions_from_logits(self, logits: np.ndarray, *, top_k: int = 3) -> list[Prediction]:
         probs = self.probabilities(logits)
         labels = self.labels
         out = []
@@ -125,27 +121,42 @@ class ClassifyModel:
                 label = labels[best]
             abstain = confidence < self.config.threshold
             out.append(Prediction(label, round(confidence, 6), bool(abstain), scores))
-        if self.moderator is not None and texts is not None and self.moderator.policy_labels:
-            self._moderate(out, probs, texts)
         return out
 
-    def _moderate(self, out: list[Prediction], probs: np.ndarray, texts: Sequence[str]) -> None:
-        """Set each prediction's outcome; review means a human decides (abstain)."""
-        assert self.moderator is not None
-        for prediction, row, text in zip(out, probs, texts, strict=True):
+    def moderate(
+        self, texts: Sequence[str], moderator: Moderator, *, batch_size: int = 64
+    ) -> list[Prediction]:
+        """Predictions for `texts` read through `moderator` (each text normalised once, for the
+        encoder and for its link features), each with its allow / block / review outcome;
+        review means a human decides (abstain). `predict` uses the model's own moderator; eval
+        also reads disguised texts with the normaliser off."""
+        read = [moderator.read(text) for text in texts]
+        logits = self.logits(
+            [model_input for model_input, _ in read], batch_size=batch_size, prepared=True
+        )
+        out = self.predictions_from_logits(logits)
+        if not moderator.policy_labels:
+            return out
+        for prediction, row, (_, features) in zip(
+            out, self.probabilities(logits), read, strict=True
+        ):
             per_label = {name: float(p) for name, p in zip(self.labels, row, strict=True)}
-            decision = self.moderator.decide(per_label, self.moderator.features(text))
+            decision = moderator.decide(per_label, features)
             prediction.outcome = decision.outcome
             prediction.reasons = decision.reasons
             prediction.abstain = decision.outcome == "review"
+        return out
 
     def predict(self, texts: Sequence[str], *, batch_size: int = 64) -> list[Prediction]:
-        """Label name(s), calibrated confidence and abstain flag for each text."""
+        """Label name(s), calibrated confidence and abstain flag for each text (and, for a
+        moderation task, its outcome: see `moderate`)."""
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts, not a single string")
         if not texts:
             return []
-        return self.predictions_from_logits(self.logits(texts, batch_size=batch_size), texts=texts)
+        if self.moderator is not None:
+            return self.moderate(texts, self.moderator, batch_size=batch_size)
+        return self.predictions_from_logits(self.logits(texts, batch_size=batch_size))
 
     def save(self, directory: Path) -> None:
         """Write safetensors weights, tokenizer and config (no pickle anywhere)."""
