@@ -24,6 +24,7 @@ from narrowtune.data import load_splits
 from narrowtune.encoders import Encoder
 from narrowtune.evaluate import baselines as bl
 from narrowtune.evaluate.classify import prepared_splits
+from narrowtune.evaluate.moderation import policy_scores
 from narrowtune.task import load_task
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "moderation"
@@ -99,12 +100,13 @@ def main() -> None:
                 out[f"{key}_{label}_recall"] = round(scores["recall"], 4)
                 out[f"{key}_{label}_f1"] = round(scores["f1"], 4)
     for subset, mask in (("novel", novel), ("known", ~novel)):
-        gold = [set(meta[i]["labels"]) - {allow} for i in np.flatnonzero(mask)]
-        got = [set(predictions[i].label) - {allow} for i in np.flatnonzero(mask)]
-        tp = sum(len(g & p) for g, p in zip(gold, got, strict=True))
-        fp = sum(len(p - g) for g, p in zip(gold, got, strict=True))
-        fn = sum(len(g - p) for g, p in zip(gold, got, strict=True))
-        out[f"{subset}_phrasings_policy_f1"] = round(2 * tp / max(2 * tp + fp + fn, 1), 4)
+        rows = np.flatnonzero(mask)
+        scores = policy_scores(
+            [splits.test[i] for i in rows],
+            [predictions[i].label for i in rows],
+            model.moderator.policy_labels,
+        )
+        out[f"{subset}_phrasings_policy_f1"] = round(scores["harm_f1"] or 0.0, 4)
     for row in details["robustness"]:
         key = f"{row['test']}_norm_{row['normalization']}"
         out[f"{key}_policy_f1"] = round(row["harm_f1"], 4)

@@ -44,7 +44,7 @@ def outcome_shares(
     return result
 
 
-def _harm(
+def policy_scores(
     test: Sequence[Example], predicted: Sequence[str | list[str]], policy: Sequence[str]
 ) -> dict[str, float | None]:
     """Micro precision/recall/F1 over the policy labels only (for a spam/ham task: spam's)."""
@@ -107,7 +107,7 @@ def robustness(
                     "test": copy,
                     "normalization": normalization,
                     metric: metrics.get(metric),
-                    **_harm(test, predicted, moderator.policy_labels),
+                    **policy_scores(test, predicted, moderator.policy_labels),
                     "false_positive_rate": shares["false_positive_rate"],
                     "missed_abuse_rate": shares["missed_abuse_rate"],
                     "review": shares["review"],
