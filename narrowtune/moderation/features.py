@@ -150,25 +150,28 @@ def _distance(a: str, b: str) -> int:
     return int(DamerauLevenshtein.distance(a, b))
 
 
+@cache
+def _brands(protected: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(name, registered domain) of each protected domain, split once per task's list."""
+    return tuple(split for brand in protected if (split := split_host(brand)) is not None)
+
+
 def imitation(host: str, name: str, domain: str, protected: Sequence[str]) -> tuple[str, str]:
     """(protected domain, why) when `host` looks like one of `protected` without being it."""
-    for brand in protected:
-        split = split_host(brand)
-        if split is None:
-            continue
-        brand_name, brand_domain = split
+    folded = fold_confusables(name).lower().replace("rn", "m").replace("vv", "w")
+    for brand_name, brand_domain in _brands(tuple(protected)):
         if domain == brand_domain:
             return "", ""  # the real one (or a subdomain of it)
-        folded = fold_confusables(name).lower().replace("rn", "m").replace("vv", "w")
         if name != brand_name and folded == brand_name:
             return brand_domain, "look-alike letters"
         if name == brand_name:
             return brand_domain, f"same name under .{domain.split('.', 1)[1]}"
-        limit = 1 if len(brand_name) < 6 else 2
-        if len(brand_name) >= 4 and _distance(name, brand_name) <= limit:
-            return brand_domain, f"{_distance(name, brand_name)} letter(s) from {brand_name}"
-        if len(brand_name) >= 4 and brand_name in host.replace(domain, name):
-            return brand_domain, f"contains the name {brand_name}"
+        if len(brand_name) >= 4:
+            distance = _distance(name, brand_name)
+            if distance <= (1 if len(brand_name) < 6 else 2):
+                return brand_domain, f"{distance} letter(s) from {brand_name}"
+            if brand_name in host.replace(domain, name):
+                return brand_domain, f"contains the name {brand_name}"
     return "", ""
 
 
