@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from itertools import product
 from pathlib import Path
 
@@ -121,9 +121,14 @@ class Normalizer:
         if self.join_spaced:
             text = join_spaced_letters(text)
         if self.leetspeak:
-            known = base_vocabulary() | self.words if self.words else base_vocabulary()
-            text = decode_leetspeak(text, known)
+            text = decode_leetspeak(text, self.known_words)
         return _SPACES.sub(" ", text).strip()
+
+    @cached_property
+    def known_words(self) -> frozenset[str]:
+        """The words leetspeak may decode to: the encoder's vocabulary and `words`, joined once
+        (not once per text)."""
+        return base_vocabulary() | self.words if self.words else base_vocabulary()
 
     def many(self, texts: Iterable[str]) -> list[str]:
         return [self(t) for t in texts]
