@@ -588,6 +588,223 @@ def serve(
     server.run(host=host, port=port, access_log=access_log)
 
 
+pipeline_app = typer.Typer(
+    help="Workflows: run a pipeline file on one case, or test it on expected cases "
+    "(docs/PIPELINES.md).",
+    no_args_is_help=True,
+)
+app.add_typer(pipeline_app, name="pipeline")
+PipelineArg = Annotated[Path, typer.Argument(help="Pipeline file (pipeline.yaml).")]
+
+
+def _pipeline_store(pipeline_file: Path, db: str | None) -> Any:
+    """--db, else $NARROWTUNE_DB, else runs/narrowtune.db beside the pipeline file."""
+    import os
+
+    from narrowtune.store import Store
+
+    if db is None and not os.environ.get("NARROWTUNE_DB"):
+        folder = pipeline_file.resolve().parent / "runs"
+        folder.mkdir(parents=True, exist_ok=True)
+        db = str(folder / "narrowtune.db")
+    return Store(db)
+
+
+def _case_inputs(pipeline: Any, given: str) -> dict[str, Any]:
+    """INPUT as a JSON object, @file.json, or plain text for a pipeline with one text input."""
+    import json
+
+    text = given
+    if given.startswith("@"):
+        path = Path(given[1:])
+        if not path.is_file():
+            raise NarrowtuneError(f"input file not found: {path}")
+        text = path.read_text(encoding="utf-8")
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise NarrowtuneError(f"INPUT is not a valid JSON object: {exc.msg}") from None
+        return value
+    texts = [n for n, t in pipeline.spec.inputs.items() if t == "string"]
+    if len(pipeline.spec.inputs) != 1 or len(texts) != 1:
+        raise NarrowtuneError(
+            f"pipeline '{pipeline.name}' reads {', '.join(pipeline.spec.inputs)}: give INPUT as "
+            "a JSON object"
+        )
+    return {texts[0]: text}
+
+
+@pipeline_app.command("run")
+def pipeline_run(
+    pipeline_file: PipelineArg,
+    given: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="The case: a JSON object of the pipeline's inputs, @file.json, or plain text "
+            "when the pipeline has one text input.",
+        ),
+    ],
+    db: DbOption = None,
+    record: Annotated[
+        bool, typer.Option(help="Store the trace (and the review item of an escalation).")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole trace as JSON.")] = False,
+) -> None:
+    """Run one case through a pipeline and print its route, outputs and trace."""
+    import json
+
+    from narrowtune.pipeline import load_pipeline, run_case
+
+    pipeline = load_pipeline(pipeline_file)
+    inputs = _case_inputs(pipeline, given)
+    pipeline.prepare()
+    result = run_case(pipeline, inputs)
+    stored = None
+    if record:
+        with _pipeline_store(pipeline_file, db) as store:
+            stored = store.record_trace(result.to_dict(), review_text=result.review_text)
+    if as_json:
+        out.print_json(json.dumps({**result.to_dict(), "stored": stored}, ensure_ascii=False))
+        return
+    table = Table(title=f"{pipeline.name}: trace {result.trace_id}")
+    for column in ("step", "type", "status", "ms", "confidence", "output / error"):
+        table.add_column(column, overflow="fold")
+    for step in result.steps:
+        shown = step.error or json.dumps(step.output, ensure_ascii=False)
+        table.add_row(
+            step.step,
+            step.type,
+            step.status,
+            f"{step.latency_ms:.0f}",
+            "" if step.confidence is None else f"{step.confidence:.3f}",
+            shown[:300] + ("…" if len(shown) > 300 else ""),
+        )
+    out.print(table)
+    verdict = "[bold yellow]escalated[/]" if result.escalated else "[bold green]answered[/]"
+    out.print(f"{verdict} route={result.route} ({result.latency_ms:.0f} ms): ", end="")
+    out.print(result.reason, markup=False)
+    if result.outputs:
+        out.print_json(json.dumps(result.outputs, ensure_ascii=False))
+    if stored and stored["review_item_id"] is not None:
+        out.print(f"review item {stored['review_item_id']} opened in the review queue")
+
+
+@pipeline_app.command("test")
+def pipeline_test(
+    pipeline_file: PipelineArg,
+    cases_file: Annotated[
+        Path, typer.Argument(help="Cases (JSONL): inputs and the expected route and fields.")
+    ],
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Store every case's trace in this database (default: not stored)."
+        ),
+    ] = None,
+    min_pass_rate: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Fail (exit 1) below this share of cases passing."),
+    ] = 1.0,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the summary and failures as JSON.")
+    ] = None,
+) -> None:
+    """Run expected cases: pass rate per step and end to end, escalation precision and recall.
+
+    Exits 1 when the pass rate is below --min-pass-rate or a case that must reach a human
+    (`"escalated": true`) was answered.
+    """
+    import json
+
+    from narrowtune import atomic
+    from narrowtune.pipeline import load_pipeline, read_cases, run_cases
+    from narrowtune.pipeline.cases import failed_lines
+
+    pipeline = load_pipeline(pipeline_file)
+    cases = read_cases(cases_file, pipeline)
+    with progress_bars() as progress:
+        progress("loading", 0, 1)
+        pipeline.prepare()
+        progress("loading", 1, 1)
+        done = [0]
+
+        def on_case(_outcome: Any) -> None:
+            done[0] += 1
+            progress("cases", done[0], len(cases))
+
+        store = None
+        if db is not None:
+            from narrowtune.store import Store
+
+            store = Store(db)
+        try:
+            record = (
+                (lambda r: store.record_trace(r.to_dict(), review_text=r.review_text))
+                if store is not None
+                else None
+            )
+            report = run_cases(pipeline, cases, on_case=on_case, record=record)
+        finally:
+            if store is not None:
+                store.close()
+    summary = report.summary()
+    table = Table(title=f"{pipeline.name}: {summary['cases']} cases")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("passed end to end", f"{summary['passed']} ({_pct(summary['pass_rate'])}%)")
+    table.add_row("route accuracy", _pct(summary["route_accuracy"]))
+    table.add_row("escalation recall", _pct(summary["escalation_recall"]))
+    table.add_row("escalation precision", _pct(summary["escalation_precision"]))
+    table.add_row("escalated", str(summary["escalated"]))
+    for name, entry in summary["steps"].items():
+        table.add_row(f"step {name}", f"{entry['passed']}/{entry['checked']}")
+    table.add_row(
+        "latency p50 / p95 ms", f"{summary['latency_p50_ms']} / {summary['latency_p95_ms']}"
+    )
+    out.print(table)
+    failures = failed_lines(report)
+    for line in failures:
+        out.print(f"  FAIL {line}", markup=False, soft_wrap=True)
+    if output is not None:
+        atomic.write_text(
+            output,
+            json.dumps({**summary, "failures": failed_lines(report, limit=10_000)}, indent=2),
+        )
+    missed = summary["escalation_recall"] is not None and summary["escalation_recall"] < 1.0
+    if summary["pass_rate"] < min_pass_rate or missed:
+        why = (
+            "a case that must reach a human was answered"
+            if missed
+            else (f"pass rate {_pct(summary['pass_rate'])}% < {_pct(min_pass_rate)}%")
+        )
+        console.print(f"[bold red]failed:[/] {why}")
+        raise typer.Exit(1)
+
+
+@pipeline_app.command("trace")
+def pipeline_trace(
+    trace_id: Annotated[str, typer.Argument(help="The trace id a run or the server printed.")],
+    pipeline_file: Annotated[
+        Path | None, typer.Option("--pipeline", help="Its pipeline file (to find the database).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Print a stored trace: every step, the route, and the reviewer's decisions on it."""
+    import json
+
+    from narrowtune.store import Store
+
+    store = _pipeline_store(pipeline_file, db) if pipeline_file is not None else Store(db)
+    with store:
+        found = store.trace(trace_id)
+    if found is None:
+        raise NarrowtuneError(f"no trace '{trace_id}' in {store.url}")
+    out.print_json(json.dumps(found, ensure_ascii=False))
+
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 

@@ -286,6 +286,29 @@ class RegistryEvent(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class PipelineTrace(Base):
+    """One case a pipeline ran: its inputs, each step (input, output, latency, confidence,
+    error), the route, and — when it was escalated — the prediction row its review item is on."""
+
+    __tablename__ = "pipeline_traces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trace_id: Mapped[str] = mapped_column(String(64), unique=True)
+    pipeline: Mapped[str] = mapped_column(String(200), index=True)
+    # answered or escalated
+    status: Mapped[str] = mapped_column(String(20))
+    route: Mapped[str | None] = mapped_column(String(200), default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[Any] = mapped_column(JSON)
+    outputs: Mapped[Any] = mapped_column(JSON)
+    steps: Mapped[Any] = mapped_column(JSON)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    prediction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("predictions.id"), index=True, default=None
+    )
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 class Decision(Base):
     __tablename__ = "decisions"
 
@@ -1003,3 +1026,140 @@ class Store:
         query = select(RegistryEvent).where(RegistryEvent.task == task).order_by(RegistryEvent.id)
         with self._sessions() as session:
             return [self._event_dict(e) for e in session.scalars(query).all()]
+
+    # -- pipeline traces --------------------------------------------------------------------
+
+    def record_trace(self, result: Mapping[str, Any], *, review_text: str) -> dict[str, Any]:
+        """Store one pipeline case (`CaseResult.to_dict()`); an escalated case also becomes a
+        prediction row with an open review item (the reviewer reads `review_text`, the
+        pipeline's outputs and the reason). One transaction: all of it or nothing. Returns the
+        trace's id, its prediction id and review item id (None when answered)."""
+        for name in ("trace_id", "pipeline", "status", "reason", "inputs", "outputs", "steps"):
+            refuse_nul(name, result.get(name))
+        refuse_nul("route", result.get("route"))
+        refuse_nul("review_text", review_text)
+        escalated = result["status"] == "escalated"
+        now = _now()
+        with self._transaction() as session:
+            prediction_id = item_id = None
+            if escalated:
+                confidences = [
+                    s["confidence"] for s in result["steps"] if s.get("confidence") is not None
+                ]
+                output = {
+                    "label": "escalated",
+                    "confidence": float(min(confidences)) if confidences else 0.0,
+                    "abstain": True,
+                    "output": result["outputs"],
+                    "problems": [result["reason"]],
+                    "reasons": [result["reason"]],
+                    "trace_id": result["trace_id"],
+                    "pipeline": result["pipeline"],
+                }
+                row = PredictionRow(
+                    request_id=result["trace_id"],
+                    model=f"pipeline:{result['pipeline']}",
+                    task=result["pipeline"],
+                    kind="pipeline",
+                    input_hash=hash_text(review_text),
+                    input_text=review_text,
+                    label="escalated",
+                    output=output,
+                    confidence=output["confidence"],
+                    abstain=True,
+                    latency_ms=float(result["latency_ms"]),
+                    created=now,
+                )
+                session.add(row)
+                session.flush()
+                item = ReviewItem(prediction_id=row.id, created=now)
+                session.add(item)
+                session.flush()
+                prediction_id, item_id = row.id, item.id
+            session.add(
+                PipelineTrace(
+                    trace_id=result["trace_id"],
+                    pipeline=result["pipeline"],
+                    status=result["status"],
+                    route=result.get("route"),
+                    reason=result["reason"],
+                    inputs=result["inputs"],
+                    outputs=result["outputs"],
+                    steps=result["steps"],
+                    latency_ms=float(result["latency_ms"]),
+                    prediction_id=prediction_id,
+                    created=now,
+                )
+            )
+        return {
+            "trace_id": result["trace_id"],
+            "prediction_id": prediction_id,
+            "review_item_id": item_id,
+        }
+
+    def trace(self, trace_id: str) -> dict[str, Any] | None:
+        """A stored trace with its review: the item's status and every decision on it."""
+        refuse_nul("trace_id", trace_id)
+        with self._sessions() as session:
+            row = session.scalar(select(PipelineTrace).where(PipelineTrace.trace_id == trace_id))
+            if row is None:
+                return None
+            review = None
+            if row.prediction_id is not None:
+                item = session.scalar(
+                    select(ReviewItem).where(ReviewItem.prediction_id == row.prediction_id)
+                )
+                if item is not None:
+                    decisions = session.scalars(
+                        select(Decision)
+                        .where(Decision.review_item_id == item.id)
+                        .order_by(Decision.id)
+                    ).all()
+                    review = {
+                        "id": item.id,
+                        "status": item.status,
+                        "decisions": [
+                            {
+                                "reviewer": d.reviewer,
+                                "action": d.action,
+                                "label": d.label,
+                                "created": _iso(d.created),
+                            }
+                            for d in decisions
+                        ],
+                    }
+            return {
+                "trace_id": row.trace_id,
+                "pipeline": row.pipeline,
+                "status": row.status,
+                "route": row.route,
+                "reason": row.reason,
+                "inputs": row.inputs,
+                "outputs": row.outputs,
+                "steps": row.steps,
+                "latency_ms": row.latency_ms,
+                "prediction_id": row.prediction_id,
+                "created": _iso(row.created),
+                "review": review,
+            }
+
+    def traces(self, pipeline: str | None = None, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest traces (of one pipeline when named): id, status, route, reason, created."""
+        refuse_nul("pipeline", pipeline)
+        query = select(PipelineTrace).order_by(PipelineTrace.id.desc()).limit(limit)
+        if pipeline is not None:
+            query = query.where(PipelineTrace.pipeline == pipeline)
+        with self._sessions() as session:
+            rows = session.scalars(query).all()
+        return [
+            {
+                "trace_id": r.trace_id,
+                "pipeline": r.pipeline,
+                "status": r.status,
+                "route": r.route,
+                "reason": r.reason,
+                "latency_ms": r.latency_ms,
+                "created": _iso(r.created),
+            }
+            for r in rows
+        ]

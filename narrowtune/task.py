@@ -524,8 +524,9 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return raw
 
 
-def _key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """Map each key path in a YAML document to its 1-based line number."""
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Map each key path in a YAML document to its 1-based line number (list items are
+    numbered from 0: `("steps", "2", "type")`)."""
     lines: dict[tuple[str, ...], int] = {}
 
     def walk(node: yaml.Node, prefix: tuple[str, ...]) -> None:
@@ -534,6 +535,11 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
                 path = (*prefix, str(key_node.value))
                 lines[path] = key_node.start_mark.line + 1
                 walk(value_node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                path = (*prefix, str(i))
+                lines.setdefault(path, item.start_mark.line + 1)
+                walk(item, path)
 
     try:
         root = yaml.compose(text)
@@ -594,7 +600,7 @@ def task_from_mapping(
     try:
         return Task.model_validate(raw)
     except ValidationError as exc:
-        raise TaskError(_explain(exc, source, _key_lines(text))) from None
+        raise TaskError(_explain(exc, source, key_lines(text))) from None
 
 
 def load_task(path: str | Path, overrides: list[str] | None = None) -> Task:
