@@ -551,9 +551,18 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (credentials in URLs are redacted).")
     ] = True,
+    pipeline: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--pipeline",
+            help="A pipeline file to serve at POST /v1/pipelines/<name> (repeatable); its "
+            "escalations land in the same review queue.",
+        ),
+    ] = None,
 ) -> None:
     """Serve models over HTTP: /v1/predict, /v1/chat/completions (generative models),
-    /v1/models, /v1/admin/reload, the review queue (/review), /metrics and /healthz.
+    /v1/models, /v1/pipelines/<name> (with --pipeline), /v1/admin/reload, the review queue
+    (/review), /metrics and /healthz.
 
     Every /v1 route needs `Authorization: Bearer <key>` for a key with the route's scope
     (`narrowtune keys create NAME --scope predict|review|admin`); see SECURITY.md.
@@ -578,6 +587,7 @@ def serve(
         max_inflight_per_key=max_inflight_per_key,
         max_queue=max_queue,
         rate_per_key=rate_per_key,
+        pipelines=tuple(str(p.resolve()) for p in pipeline or []),
     )
     server = prepare(targets, store=_store(first_task, db), workers=workers, options=options)
     console.print(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+import yaml
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -34,8 +35,23 @@ def key(store: Store) -> str:
 
 
 @pytest.fixture(scope="module")
-def app(tiny_run: Path, store: Store, key: str) -> Any:
-    application = create_app(tiny_run, store=store, max_batch=8, max_text_chars=200)
+def app(tiny_run: Path, store: Store, key: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    pipeline = tmp_path_factory.mktemp("pipeline") / "p.yaml"
+    pipeline.write_text(
+        yaml.safe_dump(
+            {
+                "name": "p",
+                "inputs": {"text": "string"},
+                "steps": [
+                    {"id": "m", "type": "model", "run": str(tiny_run), "text": "{text}"},
+                    {"id": "r", "type": "route", "rules": [{"route": "{m.label}"}]},
+                ],
+            }
+        )
+    )
+    application = create_app(
+        tiny_run, store=store, max_batch=8, max_text_chars=200, pipelines=[pipeline]
+    )
     # A few abstained predictions, so the review routes have real items to decide on.
     with TestClient(application) as http:
         http.post(
@@ -63,6 +79,7 @@ OPERATIONS = [
     "GET /v1/models/{name}",
     "POST /v1/predict",
     "POST /v1/chat/completions",
+    "POST /v1/pipelines/{name}",
     "POST /v1/admin/reload",
     "GET /v1/review",
     "POST /v1/review/{item_id}",

@@ -17,12 +17,14 @@ import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.base import Model
 from narrowtune.serve import admin, openai_compat, predict, review
+from narrowtune.serve import pipelines as pipeline_routes
 from narrowtune.serve.admission import Admission
 from narrowtune.serve.auth import KeyCache
 from narrowtune.serve.batching import MicroBatcher
@@ -38,6 +40,9 @@ from narrowtune.serve.watch import ReloadSignal, watch
 from narrowtune.store import Store
 
 __all__ = ["CONFIG_ENV", "app_from_env", "create_app"]
+
+# How many texts of the longest length one pipeline case's body may hold.
+PIPELINE_TEXTS = 8
 
 
 def create_app(
@@ -59,6 +64,7 @@ def create_app(
     max_queue: int = 2048,
     rate_per_key: float = 0.0,
     metrics_dir: Path | None = None,
+    pipelines: Sequence[Path | str] = (),
 ) -> FastAPI:
     """An app serving the models of `targets`, logging to `store`.
 
@@ -81,7 +87,8 @@ def create_app(
     chat reply that breaks its contract becomes by default, "withhold" or "return" (flagged).
     `max_inflight_per_key`, `max_queue` and `rate_per_key` bound admission to the model routes
     (`narrowtune.serve.admission`: 429 or 503 with Retry-After past them). `metrics_dir`: a
-    folder shared by the worker processes, whose sums /metrics answers.
+    folder shared by the worker processes, whose sums /metrics answers. `pipelines`: pipeline
+    files served at POST /v1/pipelines/<name> (their models and indexes are loaded now).
     """
     served = load_models(targets, models, backend=backend, run=run)
     metrics = Metrics(share_dir=metrics_dir)
@@ -104,6 +111,7 @@ def create_app(
         reload_signal=ReloadSignal(reload_signal) if reload_signal is not None else None,
         keys=keys,
         on_invalid=on_invalid,
+        pipelines=load_pipelines(pipelines),
     )
     app = FastAPI(
         title="narrowtune",
@@ -116,13 +124,22 @@ def create_app(
     # middleware added runs first, so the metrics count the Guard's refusals too.
     policy = GuardPolicy(
         large_body=max_body_bytes(max_batch, max_text_chars),
+        # a case of up to PIPELINE_TEXTS inputs of the longest text each
+        pipeline_body=max_body_bytes(PIPELINE_TEXTS, max_text_chars),
         trusted_hosts=frozenset(h.lower() for h in trusted_hosts),
         protect_ops=protect_ops,
     )
     app.add_middleware(Guard, keys=keys, policy=policy, session_check=store.session_info)
     app.add_middleware(RequestMetrics, metrics=metrics)
     add_error_handlers(app)
-    for router in (predict.router, openai_compat.router, admin.router, review.router):
+    routers = (
+        predict.router,
+        openai_compat.router,
+        pipeline_routes.router,
+        admin.router,
+        review.router,
+    )
+    for router in routers:
         app.include_router(router)
     first = state.registry.default
     add_review_pages(
@@ -149,6 +166,20 @@ def load_models(
         raise NarrowtuneError("--run pins one task to a run: give exactly one task file with it")
     served = [load_target(t, backend=backend, run=run) for t in given]
     return served + [wrap_model(name, model) for name, model in (models or {}).items()]
+
+
+def load_pipelines(files: Sequence[Path | str]) -> dict[str, Any]:
+    """The pipelines of `files` by name, every model and index loaded (a bad one fails now)."""
+    from narrowtune.pipeline import load_pipeline
+
+    loaded: dict[str, Any] = {}
+    for file in files:
+        pipeline = load_pipeline(file)
+        if pipeline.name in loaded:
+            raise NarrowtuneError(f"two pipelines are named '{pipeline.name}' ({file})")
+        pipeline.prepare()
+        loaded[pipeline.name] = pipeline
+    return loaded
 
 
 def _lifespan(

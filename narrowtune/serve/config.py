@@ -28,6 +28,8 @@ class ServeOptions:
     max_inflight_per_key: int = 128
     max_queue: int = 2048
     rate_per_key: float = 0.0
+    # Pipeline files served at /v1/pipelines/<name> (absolute paths).
+    pipelines: tuple[str, ...] = ()
 
     def kwargs(self) -> dict[str, Any]:
         """These options as `create_app`'s keyword arguments."""
@@ -38,6 +40,7 @@ class ServeOptions:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in given.items() if k in known}
         values["trusted_hosts"] = tuple(values.get("trusted_hosts") or ())
+        values["pipelines"] = tuple(values.get("pipelines") or ())
         return cls(**values)
 
 

@@ -46,6 +46,8 @@ class GuardPolicy:
     """What the Guard enforces (see `create_app`)."""
 
     large_body: int  # the body limit of /v1/predict and /v1/chat/completions
+    # The body limit of /v1/pipelines/<name>: a few inputs of the longest text each.
+    pipeline_body: int = SMALL_BODY
     # Host names (without port) requests may address; empty: any.
     trusted_hosts: frozenset[str] = field(default_factory=frozenset)
     # /metrics and the API docs need an admin key too.
@@ -121,7 +123,12 @@ class Guard:
                 await _redirect(send, "/login?next=" + quote(target, safe=""))
                 return
             scope[SESSION] = session
-        limit = self.policy.large_body if path in self.large_paths else SMALL_BODY
+        if path in self.large_paths:
+            limit = self.policy.large_body
+        elif path.startswith("/v1/pipelines/"):
+            limit = max(self.policy.pipeline_body, SMALL_BODY)
+        else:
+            limit = SMALL_BODY
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _answer(send, 413, path, _too_large(int(length), limit))

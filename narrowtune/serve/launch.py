@@ -83,6 +83,11 @@ def prepare(
     for target in targets:
         if not runs.is_run_dir(target):
             runs.find_run(load_task(target).runs_path, options.run)
+    if options.pipelines:
+        from narrowtune.pipeline import load_pipeline
+
+        for file in options.pipelines:
+            load_pipeline(file)
     store.close()
     config = WorkerConfig(
         targets=[str(t.resolve()) for t in targets], db=store.url, options=options

@@ -205,3 +205,65 @@ def response_schema(value: Any) -> dict[str, Any] | None:
     if not isinstance(schema, dict):
         raise ValueError("response_format.json_schema.schema must be a JSON Schema object")
     return schema
+
+
+def _plain_json(value: Any, where: str = "inputs") -> None:
+    """ValueError naming the place of a NUL, a lone surrogate or a non-finite number."""
+    import math
+
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, str):
+            try:
+                _no_nul(item)
+            except ValueError as error:
+                raise ValueError(f"{at} {error}") from None
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{at} is not a finite number")
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                try:
+                    _no_nul(str(key))
+                except ValueError as error:
+                    raise ValueError(f"a key of {at} {error}") from None
+                stack.append((inner, f"{at}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{at}[{i}]") for i, inner in enumerate(item))
+
+
+class PipelineRequest(BaseModel):
+    """One case for a served pipeline: its inputs by name (see the pipeline's `inputs:`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: dict[str, Any] = Field(max_length=100)
+
+    @model_validator(mode="after")
+    def _plain(self) -> PipelineRequest:
+        _plain_json(self.inputs)
+        return self
+
+
+class PipelineStepOut(BaseModel):
+    step: str
+    type: str
+    status: str
+    latency_ms: float
+    confidence: float | None = None
+    error: str | None = None
+
+
+class PipelineResponse(BaseModel):
+    """The case's outcome: answered or escalated (then a review item was opened), its route,
+    the pipeline's outputs, and the steps' statuses (the whole trace is in the store)."""
+
+    trace_id: str
+    pipeline: str
+    status: Literal["answered", "escalated"]
+    route: str | None
+    reason: str
+    outputs: dict[str, Any]
+    steps: list[PipelineStepOut]
+    review_item_id: int | None = None
+    latency_ms: float

@@ -3,8 +3,9 @@ signal, in one typed object on `app.state`, handed to routes as a dependency."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
@@ -44,6 +45,8 @@ class ServeState:
     keys: KeyCache | None = None
     # A chat reply that broke its contract: "withhold" its text, or "return" it (flagged).
     on_invalid: str = "withhold"
+    # Served pipelines by name (`narrowtune.pipeline.Pipeline`), loaded at start-up.
+    pipelines: Mapping[str, Any] = field(default_factory=dict)
 
     def pick(self, name: str | None) -> ServedModel:
         """The served model named `name` (the first when None); 404 naming the served ones."""

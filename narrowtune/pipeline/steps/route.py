@@ -16,7 +16,7 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     when: dict[str, Any] | None = None
-    route: str = Field(min_length=1, max_length=200)
+    route: str = Field(min_length=1, max_length=200, description="A template.")
     reason: str = ""
 
 
@@ -41,7 +41,7 @@ class RouteStep(Step):
         return {"route": "string", "reason": "string", "rule": "number"}
 
     def templates(self) -> list[Any]:
-        return [rule.reason for rule in self.config.rules]
+        return [t for rule in self.config.rules for t in (rule.route, rule.reason)]
 
     def references(self) -> list[Ref]:
         refs = super().references()
@@ -66,7 +66,8 @@ class RouteStep(Step):
                 reason = render(rule.reason, scope) or (
                     "default rule" if rule.when is None else f"rule {i + 1} matched"
                 )
-                return {}, {"route": rule.route, "reason": reason, "rule": i}
+                route = str(render(rule.route, scope))
+                return {}, {"route": route, "reason": reason, "rule": i}
         return {}, {"route": None, "reason": "no rule matched", "rule": None}
 
 
