@@ -738,6 +738,9 @@ class Store:
             # Moderation tasks: allow / block / review and what decided it.
             "outcome": output.get("outcome"),
             "reasons": output.get("reasons", []),
+            # Per-field review (pipelines): the object and the fields a person must check.
+            "fields": output.get("fields"),
+            "check": output.get("check", []),
         }
 
     def _joined(self) -> Any:
@@ -1037,6 +1040,7 @@ class Store:
         for name in ("trace_id", "pipeline", "status", "reason", "inputs", "outputs", "steps"):
             refuse_nul(name, result.get(name))
         refuse_nul("route", result.get("route"))
+        refuse_nul("review", result.get("review"))
         refuse_nul("review_text", review_text)
         escalated = result["status"] == "escalated"
         now = _now()
@@ -1056,6 +1060,10 @@ class Store:
                     "trace_id": result["trace_id"],
                     "pipeline": result["pipeline"],
                 }
+                review = result.get("review") or {}
+                if isinstance(review.get("fields"), Mapping):
+                    output["fields"] = dict(review["fields"])
+                    output["check"] = list(review.get("check") or [])
                 row = PredictionRow(
                     request_id=result["trace_id"],
                     model=f"pipeline:{result['pipeline']}",

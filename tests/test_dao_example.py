@@ -1,8 +1,8 @@
 """The DAO-proposals `extract` example: reproducible data, consistent spans and outputs, a valid
-schema, and a router that sends complete proposals to reviewers and incomplete ones back.
+schema, and a pipeline file that routes complete proposals to reviewers and incomplete ones back.
 
-Fast and torch-free: it only reads the committed files, reruns the stdlib generator and runs
-route.py in a subprocess.
+Fast and torch-free: it reads the committed files, reruns the stdlib generator and the cases
+script, and loads the pipeline file (its models load only when a case runs).
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import yaml
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "dao_proposals"
 DATA = EXAMPLE / "proposals.jsonl"
 SCHEMA = EXAMPLE / "schema.json"
-ROUTE = EXAMPLE / "route.py"
 
 SPAN_FIELDS = (
     "title",
@@ -200,79 +198,33 @@ def test_dataset_size_and_mix(rows: list[dict[str, Any]], schema: dict[str, Any]
     assert sum(len(r["text"].split()) <= 120 for r in rows) >= 0.1 * n
 
 
-def test_routing_covers_every_category() -> None:
-    routing = yaml.safe_load((EXAMPLE / "routing.yaml").read_text(encoding="utf-8"))
-    assert set(routing["categories"]) == set(CATEGORIES)
-    assert routing["incomplete"] == "author"
+def test_pipeline_routes_every_category() -> None:
+    from narrowtune.pipeline import load_pipeline
+
+    pipeline = load_pipeline(EXAMPLE / "pipeline.yaml")
+    route = next(s for s in pipeline.steps if s.id == "route")
+    categories = {
+        rule.when["extract.output.category"]: rule.route
+        for rule in route.config.rules  # type: ignore[attr-defined]
+        if rule.when and "extract.output.category" in rule.when
+    }
+    assert set(categories) == set(CATEGORIES)
+    assert len(set(categories.values())) == len(CATEGORIES)
 
 
-# ------------------------------------------------------------------------------------------
-# route.py
-# ------------------------------------------------------------------------------------------
-
-
-def _route(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROUTE), str(path)],
+def test_cases_are_the_test_split_with_gold_routes(tmp_path: Path) -> None:
+    """make_cases.py reproduces cases.jsonl: the test split's proposals and their gold routes."""
+    committed = (EXAMPLE / "cases.jsonl").read_bytes()
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLE / "make_cases.py")],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
-
-
-def _prediction(row: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    required = [f for f in schema["required"] if f != "category"]
-    missing = [f for f in required if row["output"][f] is None]
-    return {**row, "missing": missing, "valid": not missing}
-
-
-def test_route_sends_complete_to_reviewers_and_incomplete_to_author(
-    rows: list[dict[str, Any]], schema: dict[str, Any], tmp_path: Path
-) -> None:
-    preds = [_prediction(r, schema) for r in rows]
-    complete = next(p for p in preds if not p["missing"] and p["output"]["category"] == "grants")
-    incomplete = next(p for p in preds if p["missing"])
-    path = tmp_path / "predicted.jsonl"
-    path.write_text(json.dumps(complete) + "\n\n" + json.dumps(incomplete) + "\n", encoding="utf-8")
-
-    result = _route(path)
     assert result.returncode == 0, result.stderr
-    decisions = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [set(d) for d in decisions] == [{"id", "route", "missing", "reason"}] * 2
-    first, second = decisions
-    assert first["id"] == complete["id"]
-    assert first["route"] == "grants-committee"
-    assert first["missing"] == []
-    assert second["id"] == incomplete["id"]
-    assert second["route"] == "author"
-    assert second["missing"] == incomplete["missing"]
-    assert all(f in second["reason"] for f in incomplete["missing"])
-
-
-def test_route_reports_malformed_line(
-    rows: list[dict[str, Any]], schema: dict[str, Any], tmp_path: Path
-) -> None:
-    path = tmp_path / "broken.jsonl"
-    path.write_text(
-        json.dumps(_prediction(rows[0], schema)) + "\n" + '{"id": "x", "output": \n',
-        encoding="utf-8",
-    )
-    result = _route(path)
-    assert result.returncode == 2
-    assert result.stdout == ""  # nothing is written when any line is bad
-    assert f"{path}:2:" in result.stderr
-    assert "not valid JSON" in result.stderr
-
-
-def test_route_reports_wrong_field_types(tmp_path: Path) -> None:
-    path = tmp_path / "wrong.jsonl"
-    path.write_text(
-        json.dumps({"id": "x", "output": {"category": "grants"}, "missing": "title", "valid": 1})
-        + "\n",
-        encoding="utf-8",
-    )
-    result = _route(path)
-    assert result.returncode == 2
-    assert f"{path}:1:" in result.stderr
-    assert "'missing'" in result.stderr
+    assert (EXAMPLE / "cases.jsonl").read_bytes() == committed
+    cases = [json.loads(line) for line in committed.decode().splitlines()]
+    assert len(cases) == 60
+    routes = Counter(c["expect"]["route"][0] for c in cases)
+    assert routes["author"] >= 10 and len(routes) == 7

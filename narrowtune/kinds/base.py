@@ -41,6 +41,8 @@ class Prediction:
       `problems` says why not.
     - classify with moderation: `outcome` is allow, block or review (review also sets
       `abstain`), and `reasons` says which thresholds or rules decided it.
+    - extract: `uncertain` names the fields whose confidence is under the field's threshold
+      (chosen on validation), the ones a person checks in a per-field review.
     """
 
     label: str | list[str]
@@ -53,12 +55,16 @@ class Prediction:
     problems: list[str] = field(default_factory=list)
     outcome: str | None = None
     reasons: list[str] = field(default_factory=list)
+    uncertain: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The prediction as plain data; `outcome` and `reasons` only for moderation tasks."""
+        """The prediction as plain data; `outcome` and `reasons` only for moderation tasks,
+        `uncertain` only for kinds that judge each field."""
         data = asdict(self)
         if self.outcome is None:
             del data["outcome"], data["reasons"]
+        if self.uncertain is None:
+            del data["uncertain"]
         return data
 
 

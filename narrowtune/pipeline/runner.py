@@ -53,6 +53,8 @@ class CaseResult:
     latency_ms: float = 0.0
     created: str = ""
     review_text: str = ""
+    # Per-field review of an escalated case: {"fields": {...}, "check": [names]}.
+    review: dict[str, Any] | None = None
 
     @property
     def escalated(self) -> bool:
@@ -164,6 +166,16 @@ def run_case(pipeline: Pipeline, inputs: Mapping[str, Any]) -> CaseResult:
         if not problems
         else json.dumps(result.inputs, ensure_ascii=False)
     )
+    if result.escalated and not problems and pipeline.spec.escalation.fields:
+        fields = render(pipeline.spec.escalation.fields, scope)
+        check = (
+            render(pipeline.spec.escalation.check, scope)
+            if pipeline.spec.escalation.check
+            else None
+        )
+        if isinstance(fields, Mapping):
+            names = [str(c) for c in check if str(c) in fields] if isinstance(check, list) else []
+            result.review = {"fields": _clean(dict(fields)), "check": names}
     result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
     return result
 

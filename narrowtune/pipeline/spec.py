@@ -26,6 +26,15 @@ class EscalationSpec(BaseModel):
         description="What a reviewer reads in the queue (a template); "
         "default: the first text input.",
     )
+    fields: str | None = Field(
+        default=None,
+        description="Per-field review: the object a reviewer checks, e.g. '{extract.output}'.",
+    )
+    check: str | None = Field(
+        default=None,
+        description="Per-field review: the fields the reviewer must check (the others are shown "
+        "read-only), e.g. '{extract.uncertain}'.",
+    )
 
 
 class PipelineSpec(BaseModel):
@@ -163,11 +172,11 @@ def load_pipeline(path: str | Path) -> Pipeline:
                 _check_ref(ref, spec.inputs, steps, where("outputs", name), f"output '{name}'")
         except PipelineError as exc:
             raise PipelineError(str(exc)) from None
-    if spec.escalation.text:
-        from narrowtune.pipeline.refs import template_refs
+    from narrowtune.pipeline.refs import template_refs
 
-        for ref in template_refs(spec.escalation.text):
-            _check_ref(ref, spec.inputs, steps, where("escalation", "text"), "escalation.text")
+    for key in ("text", "fields", "check"):
+        for ref in template_refs(getattr(spec.escalation, key) or ""):
+            _check_ref(ref, spec.inputs, steps, where("escalation", key), f"escalation.{key}")
 
     sorter = graphlib.TopologicalSorter(graph)
     try:

@@ -176,6 +176,19 @@ with confidence <b id="confidence">{{ "%.3f"|format(item.confidence) }}</b></p>
 <p class="muted">Model {{ item.task or "" }} · run {{ item.model }} ·
 request {{ item.request_id }} · {{ item.created }}</p>
 </div>
+{% if item.fields %}<div class="box"><h2>Fields</h2>
+<p>Check the highlighted fields; the others were confident enough to pass on their own.</p>
+<form method="post" action="/review/{{ item.id }}" id="fields-form">{{ hidden }}
+<input type="hidden" name="action" value="correct">
+<table id="fields"><thead><tr><th>Field</th><th>Value</th></tr></thead><tbody>
+{% for name, value in field_rows %}{% if name in item.check %}
+<tr class="check"><td><b>{{ name }}</b> <span class="err">check</span></td><td>
+<textarea name="field:{{ name }}" rows="2" cols="60">{{ value }}</textarea></td></tr>
+{% else %}<tr><td>{{ name }}</td><td><code>{{ value }}</code></td></tr>{% endif %}{% endfor %}
+</tbody></table>
+<button type="submit" id="save-fields">Save checked fields</button></form>
+<p class="muted">Values are JSON (a number, "text", a [list], null); anything else is kept as
+text. Accept confirms every field as shown.</p></div>{% endif %}
 <div class="box row">
 <form method="post" action="/review/{{ item.id }}" id="accept-form">{{ hidden }}
 <input type="hidden" name="action" value="accept">
@@ -239,6 +252,28 @@ _ENV = jinja2.Environment(
 
 def _label_text(label: Any) -> str:
     return ", ".join(label) if isinstance(label, list) else str(label)
+
+
+def _field_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _checked_fields(item: dict[str, Any], form: dict[str, list[str]]) -> dict[str, Any] | None:
+    """The item's fields with the reviewer's values for the fields it asked to check (values
+    posted for other fields are ignored); None when the form carries no field values."""
+    fields = item.get("fields")
+    if not isinstance(fields, dict) or not any(k.startswith("field:") for k in form):
+        return None
+    out = dict(fields)
+    for name in item.get("check") or []:
+        given = form.get(f"field:{name}")
+        if not given:
+            continue
+        try:
+            out[name] = json.loads(given[0])
+        except ValueError:
+            out[name] = given[0]
+    return out
 
 
 def _output_text(output: Any) -> str:
@@ -517,6 +552,8 @@ def add_review_pages(
             for k, v in filters.items()
         )
         scores = sorted(item["scores"].items(), key=lambda kv: -kv[1])
+        fields = item.get("fields") if isinstance(item.get("fields"), dict) else None
+        field_rows = [(name, _field_text(value)) for name, value in (fields or {}).items()]
         labels, multi_label = models.labels_for(item["task"])
         return render(
             request,
@@ -529,6 +566,7 @@ def add_review_pages(
                 "output_text": _output_text(item["output"]),
             },
             scores=scores,
+            field_rows=field_rows,
             labels=labels,
             multi_label=multi_label,
             qs=qs,
@@ -575,6 +613,7 @@ def add_review_pages(
             )
         action = (form.get("action") or [""])[0]
         chosen = [x for x in form.get("label", []) if x]
+        corrected = None
         filters = _filters(
             (form.get("f_label") or [""])[0],
             (form.get("f_max_confidence") or [""])[0],
@@ -583,6 +622,10 @@ def add_review_pages(
         )
         item = store.review_item(item_id)
         labels, multi_label = models.labels_for(item["task"] if item is not None else None)
+        if item is not None and action == "correct":
+            corrected = _checked_fields(item, form)
+            if corrected is not None:
+                chosen, labels = ["fields"], []
         known = set(labels)
         unknown = [x for x in chosen if known and x not in known]
         if action not in DONE_WORDS:
@@ -593,6 +636,8 @@ def add_review_pages(
             error = f"{', '.join(unknown)} is not one of the model's labels."
         else:
             label: Any = chosen if multi_label else (chosen[0] if chosen else None)
+            if corrected is not None:
+                label = corrected
             try:
                 store.decide(item_id, session.name, action, label if action == "correct" else None)
             except ReviewNotFound as exc:

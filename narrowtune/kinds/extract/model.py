@@ -51,6 +51,9 @@ class ExtractConfig:
     token_temperature: float = 1.0
     head_temperatures: dict[str, float] = field(default_factory=dict)
     threshold: float = 0.0
+    # Per field: below this confidence a person checks the field (chosen on validation so that
+    # the fields kept reach target_precision); the document's `uncertain` lists those fields.
+    field_thresholds: dict[str, float] = field(default_factory=dict)
     target_precision: float = 0.95
     validation_coverage: float = 1.0
     base: str = ""
@@ -257,7 +260,11 @@ class ExtractModel:
                 value = None if labels[best] == NULL else json.loads(labels[best])
                 guesses[name] = Guess(value, float(p[best]))
         prediction = self.finalizer.finalize(
-            guesses, label=label, label_confidence=label_confidence, threshold=cfg.threshold
+            guesses,
+            label=label,
+            label_confidence=label_confidence,
+            threshold=cfg.threshold,
+            field_thresholds=cfg.field_thresholds,
         )
         kept = {(n, s, e) for n, s, e in spans if n in (prediction.output or {})}
         return prediction, kept

@@ -73,6 +73,7 @@ class Finalizer:
         label: str = "",
         label_confidence: float | None = None,
         threshold: float = 0.0,
+        field_thresholds: dict[str, float] | None = None,
     ) -> Prediction:
         output: dict[str, Any] = {}
         missing: list[str] = []
@@ -108,7 +109,10 @@ class Finalizer:
             [*scores.values(), *([label_confidence] if label_confidence is not None else [])]
         )
         confidence = float(min(max(confidence, 0.0), 1.0))
+        limits = field_thresholds or {}
+        uncertain = [f.name for f in self.fields if scores[f.name] < limits.get(f.name, 0.0)]
         return Prediction(
+            uncertain=uncertain,
             label=label,
             confidence=round(confidence, 6),
             abstain=bool(missing) or confidence < threshold,

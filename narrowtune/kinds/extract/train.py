@@ -28,13 +28,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from narrowtune.calibration import choose_threshold, fit_temperature
+from narrowtune.calibration import FEW_VALIDATION, choose_threshold, fit_temperature
 from narrowtune.encoders import Encoder
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.extract.align import tag_names, tags_from_spans, word_offsets
 from narrowtune.kinds.extract.data import span_coverage, task_schema
 from narrowtune.kinds.extract.fields import Field, choice_key, schema_fields
-from narrowtune.kinds.extract.metrics import SpanSet, document_correct, extraction_metrics
+from narrowtune.kinds.extract.metrics import (
+    SpanSet,
+    document_correct,
+    extraction_metrics,
+    field_correct,
+)
 from narrowtune.kinds.extract.model import (
     IGNORE,
     INTENT,
@@ -270,6 +275,21 @@ def calibrate(model: ExtractModel, validation: Sequence[Example], target_precisi
     cfg.threshold = chosen.value
     cfg.target_precision = target_precision
     cfg.validation_coverage = chosen.coverage
+    # Per field, the same rule: the lowest confidence at which the kept values of that field
+    # still reach the target precision (at least the target itself on a small validation set).
+    for field in model.fields:
+        scores = np.array([p.scores.get(field.name, 0.0) for p in preds])
+        right = np.array(
+            [
+                field_correct(
+                    field, ex.target["output"].get(field.name), (p.output or {}).get(field.name)
+                )
+                for p, ex in zip(preds, validation)
+            ]
+        )
+        cfg.field_thresholds[field.name] = choose_threshold(
+            scores, right, target_precision=target_precision, few=FEW_VALIDATION
+        ).value
 
 
 def train(
