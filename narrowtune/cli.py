@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from narrowtune.backends import Backend
 from narrowtune.errors import NarrowtuneError
+from narrowtune.index_cli import index_app
 from narrowtune.progress import LogProgress, ProgressFn
 
 # Seconds between two progress lines of one stage when output is a log, not a terminal.
@@ -375,6 +376,7 @@ keys_app = typer.Typer(
 feedback_app = typer.Typer(help="Reviewer decisions, as data for retraining.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(index_app, name="index")
 DbOption = Annotated[
     str | None,
     typer.Option(
