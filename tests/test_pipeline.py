@@ -444,3 +444,43 @@ def test_python_step_timeout_does_not_block_the_case(tmp_path: Path) -> None:
     result = run_case(pipeline, {"ticket": "x"})
     assert time.perf_counter() - began < 2
     assert result.escalated and result.step("loud").status == "timeout"  # type: ignore[union-attr]
+
+
+# -- retrieval --------------------------------------------------------------------------------
+
+
+def _retrieve_spec(index: str) -> dict[str, Any]:
+    return {
+        "name": "facts",
+        "inputs": {"question": "string"},
+        "steps": [{"id": "facts", "type": "retrieve", "index": index, "query": "{question}"}],
+        "outputs": {"context": "{facts.context}", "source": "{facts.top.doc_id}"},
+    }
+
+
+def test_retrieve_step_reads_the_index_and_escalates_when_it_cannot(tmp_path: Path) -> None:
+    from narrowtune.retrieval import build_index, delete_documents
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "fees.md").write_text(
+        "---\nid: fees\nupdated_at: 2026-12-01T00:00:00Z\n---\n# Fees\n\n"
+        "Sending on Base costs about 0.01 USD in network fees today.\n"
+    )
+    build_index(docs, tmp_path / "index")
+    pipeline = load_pipeline(write(tmp_path, _retrieve_spec("index")))
+    answered = run_case(pipeline, {"question": "how much are fees on Base?"})
+    assert not answered.escalated
+    assert answered.outputs["source"] == "fees" and "0.01 USD" in answered.outputs["context"]
+
+    # an index that was never built: the case is escalated, the trace says why
+    missing = load_pipeline(write(tmp_path, _retrieve_spec("nowhere"), "missing.yaml"))
+    result = run_case(missing, {"question": "fees?"})
+    assert result.escalated and result.step("facts").status == "failed"  # type: ignore[union-attr]
+    assert "nowhere" in result.reason
+
+    # an index whose last document was deleted: empty, so escalated too
+    delete_documents(tmp_path / "index", ["fees"])
+    emptied = load_pipeline(write(tmp_path, _retrieve_spec("index"), "emptied.yaml"))
+    result = run_case(emptied, {"question": "fees?"})
+    assert result.escalated and "facts" in result.reason

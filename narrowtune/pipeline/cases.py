@@ -67,9 +67,9 @@ class CasesReport:
             entry["rate"] = round(entry["passed"] / entry["checked"], 4)  # type: ignore[assignment]
         with_route = [o for o in self.outcomes if "route" in o.case.expect]
         must = [o for o in self.outcomes if o.case.expect.get("escalated") is True]
-        told = [o for o in self.outcomes if "escalated" in o.case.expect]
-        escalated = [o for o in told if o.result.escalated]
-        hit = [o for o in escalated if o.case.expect["escalated"] is True]
+        # Precision: of the cases that reached a person, the share marked as having to.
+        escalated = [o for o in self.outcomes if o.result.escalated]
+        hit = [o for o in escalated if o.case.expect.get("escalated") is True]
         latencies = np.array([o.result.latency_ms for o in self.outcomes]) if n else np.zeros(1)
         return {
             "pipeline": self.pipeline,

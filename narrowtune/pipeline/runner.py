@@ -153,7 +153,8 @@ def run_case(pipeline: Pipeline, inputs: Mapping[str, Any]) -> CaseResult:
             if trace.status != "ok":
                 if step.config.on_error == "continue":
                     continue
-                _escalate(pipeline, result, f"step '{step.id}' {trace.status}: {trace.error}")
+                error = str(trace.error).removeprefix(f"step '{step.id}': ")
+                _escalate(pipeline, result, f"step '{step.id}' {trace.status}: {error}")
                 break
             if step.escalates():
                 _escalate(pipeline, result, str(out.get("reason") or f"escalated by '{step.id}'"))

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from narrowtune.pipeline.refs import PipelineError, Ref, render
-from narrowtune.pipeline.steps.base import Step, StepConfig, register_step
+from narrowtune.pipeline.steps.base import Step, StepConfig, register_step, resolve_path
 
 _WHOLE_REF = r"^\{[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*\}$"
 
@@ -26,11 +26,17 @@ class ValidateConfig(StepConfig):
     max_chars: int | None = Field(default=None, gt=0)
     required: list[str] = Field(default_factory=list, description="Fields that must be filled.")
     allowed: dict[str, list[Any]] = Field(default_factory=dict)
+    contract: str | None = Field(
+        default=None,
+        description="A task file whose output contract (sections, forbidden phrases, regex, "
+        "JSON Schema, length) checks the value, on top of the rules given here.",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> ValidateConfig:
         if not any(
             (
+                self.contract,
                 self.sections,
                 self.forbidden,
                 self.regex,
@@ -61,18 +67,32 @@ class ValidateStep(Step):
         from narrowtune.kinds.generate.contract import Contract, ContractError
 
         cfg = self.config
-        text_rules = {
+        text_rules: dict[str, Any] = {
             "sections": cfg.sections,
             "forbidden": cfg.forbidden,
             "regex": cfg.regex,
             "max_chars": cfg.max_chars,
             "constrain": "never",
         }
+        schema = cfg.json_schema
+        if cfg.contract is not None:
+            theirs = _task_contract(resolve_path(base_dir, cfg.contract), self.id)
+            text_rules["sections"] = [*theirs.get("sections", []), *cfg.sections]
+            text_rules["forbidden"] = [*theirs.get("forbidden", []), *cfg.forbidden]
+            text_rules["regex"] = cfg.regex or theirs.get("regex")
+            text_rules["max_chars"] = cfg.max_chars or theirs.get("max_chars")
+            schema = schema if schema is not None else theirs.get("json_schema")
+        self.text_rules = bool(
+            text_rules["sections"]
+            or text_rules["forbidden"]
+            or text_rules["regex"]
+            or text_rules["max_chars"]
+        )
         try:
             self.contract = Contract(text_rules, base_dir)
             self.schema_contract = (
-                Contract({"json_schema": cfg.json_schema, "constrain": "never"}, base_dir)
-                if cfg.json_schema is not None
+                Contract({"json_schema": schema, "constrain": "never"}, base_dir)
+                if schema is not None
                 else None
             )
         except (ContractError, ValueError) as exc:
@@ -93,7 +113,7 @@ class ValidateStep(Step):
             return []
         ref = Ref.parse(self.config.value[1:-1])
         cfg = self.config
-        wants_text = bool(cfg.sections or cfg.forbidden or cfg.regex or cfg.max_chars)
+        wants_text = self.text_rules
         wants_object = bool(cfg.required or cfg.allowed)
         if wants_text and wants_object:
             raise PipelineError(
@@ -132,3 +152,21 @@ class ValidateStep(Step):
         else:
             problems.append(f"cannot check a {type(value).__name__} value")
         return {"value": value}, {"valid": not problems, "problems": problems}
+
+
+def _task_contract(path: Path, step: str) -> dict[str, Any]:
+    """The output contract of the task file at `path`, as plain data."""
+    from narrowtune.task import load_task
+
+    task = load_task(path)
+    section = task.section
+    contract = getattr(section, "contract", None) if section is not None else None
+    if contract is None:
+        raise PipelineError(
+            f"step '{step}': task {path} ({task.kind}) has no output contract to check with"
+        )
+    data = contract.model_dump() if hasattr(contract, "model_dump") else dict(contract)
+    out = {k: v for k, v in data.items() if v not in (None, [], "")}
+    if isinstance(out.get("json_schema"), str):  # a file beside the task
+        out["json_schema"] = str(resolve_path(path.parent, out["json_schema"]))
+    return out
