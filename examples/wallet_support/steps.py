@@ -45,13 +45,12 @@ def fact_line(hit: dict[str, Any]) -> str:
 def compose(draft: str | None, facts: list[dict[str, Any]] | None) -> dict[str, Any]:
     """The reply: the draft with the best retrieved fact inserted before the safety reminder
     (or the sign-off), and which document it came from."""
-    if not draft:
-        raise ValueError("the drafter wrote nothing")
+    draft = draft or ""  # an empty draft still gets its fact; the contract step then fails it
     if not facts:
         return {"text": draft, "source": None, "stale": False}
     top = facts[0]
     line = fact_line(top)
-    lines = draft.rstrip("\n").split("\n")
+    lines = draft.rstrip("\n").split("\n") if draft.strip() else []
     for anchor in (REMINDER, SIGN_OFF):
         if anchor in lines:
             at = lines.index(anchor)
