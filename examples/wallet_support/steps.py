@@ -19,7 +19,9 @@ _SENTENCE = re.compile(r"(.+?[.!?])(\s|$)", re.S)
 
 def first_sentences(text: str, count: int = 2, limit: int = 320) -> str:
     """The passage's first sentences without Markdown headings, list marks or line breaks."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")
+    ]
     flat = " ".join(re.sub(r"^([-*]|\d+\.)\s+", "", ln) for ln in lines)
     out: list[str] = []
     rest = flat
