@@ -160,6 +160,14 @@ def embed(
     return vectors
 
 
+def embed_chunks(
+    config: IndexConfig, texts: Sequence[str], progress: ProgressFn | None = None
+) -> np.ndarray:
+    """Embed chunk passages for a build or update (every text that reaches the encoder while
+    indexing goes through here, so it can be counted)."""
+    return embed(config, texts, progress)
+
+
 def passage(title: str, heading: str, text: str) -> str:
     """What is embedded and BM25-indexed for a chunk: its document's title, its heading and
     its words (the heading is left out when the chunk's text starts with it)."""
@@ -446,7 +454,7 @@ def _sync(
                 passage(doc.title, c.heading, c.text) for doc, chunks in chunked for c in chunks
             ]
             clock = datetime.now(UTC)
-            vectors = embed(config, texts, progress)
+            vectors = embed_chunks(config, texts, progress)
             summary.embed_seconds = round((datetime.now(UTC) - clock).total_seconds(), 3)
             summary.embedded = len(texts)
             with store.transaction():
