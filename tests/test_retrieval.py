@@ -190,9 +190,13 @@ def test_build_query_update_delete(tmp_path: Path, counted: list[int]) -> None:
     (docs / "refunds.md").write_text(REFUNDS.replace("2 business days", "5 business days"))
     (docs / "ledger.txt").unlink()
     (docs / "fees.md").write_text("# Fees\nSwaps cost a 0.875% service fee.\n")
+    reader = open_index(index_dir)  # a long-lived reader (a server) opened before the update
     summary = update_index(index_dir)
     assert (summary.added, summary.updated, summary.unchanged, summary.deleted) == (1, 1, 2, 1)
     assert counted == [4, 0, 2]  # the edited and the new document only
+    assert "ledger.txt" in reader.document_ids and reader.refresh()
+    assert "ledger.txt" not in reader.document_ids and not reader.refresh()
+    reader.close()
     with open_index(index_dir) as index:
         assert len(index) == 4
         assert "ledger.txt" not in index.document_ids

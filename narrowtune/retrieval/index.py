@@ -264,6 +264,17 @@ class Index:
     def close(self) -> None:
         self.store.close()
 
+    def refresh(self) -> bool:
+        """Reopen the index if an update or build published a newer generation since it was
+        opened (for long-lived readers such as a server); True when it changed."""
+        current = _resolve(self.directory)
+        if current == self.generation:
+            return False
+        fresh = open_index(self.directory)
+        self.store.close()
+        self.__dict__.update(fresh.__dict__)
+        return True
+
     def __enter__(self) -> Index:
         return self
 
