@@ -345,7 +345,11 @@ class Index:
         hits = []
         for rank, (chunk, score) in enumerate(ranked, 1):
             row = rows.get(chunk)
-            if row is None:  # pragma: no cover - the store and BM25 agree by construction
+            if row is not None and row.doc_id not in self._docs:
+                self._docs = self.store.documents()  # pgvector: changed by an update since
+            if row is None or row.doc_id not in self._docs:
+                # A pgvector index whose tables an update changed after this reader opened:
+                # skip what is gone (refresh() reopens the whole index).
                 continue
             doc = self._docs[row.doc_id]
             updated = parse_date(doc.updated_at) if doc.updated_at else None
