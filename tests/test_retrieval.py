@@ -176,6 +176,10 @@ def test_build_query_update_delete(tmp_path: Path, counted: list[int]) -> None:
         )
         assert "[2] refunds | Refund policy | updated 2026-11-20\n" in context
         assert "40 minutes" in context
+        outputs = index.retrieve("Arbitrum deposits delayed", k=2, as_of=as_of)
+        assert json.loads(json.dumps(outputs)) == outputs  # a pipeline step's JSON outputs
+        assert outputs["doc_ids"][0] == "arbitrum" and outputs["stale_ids"] == ["arbitrum"]
+        assert outputs["stale"] and outputs["context"].startswith("[1] arbitrum |")
         # Filters on metadata narrow both halves of a hybrid query.
         only = index.query("how long", k=3, filters={"chain": ["solana"]})
         assert [h.doc_id for h in only] == ["unstake-solana"]

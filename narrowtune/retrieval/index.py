@@ -370,6 +370,26 @@ class Index:
             )
         return hits
 
+    def retrieve(
+        self,
+        text: str,
+        k: int = 5,
+        mode: Mode | str = "hybrid",
+        filters: dict[str, Any] | None = None,
+        as_of: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """`query` plus `context`, as one JSON-serialisable dict (a pipeline step's outputs):
+        context, hits (as dicts), doc_ids, stale (any hit stale) and stale_ids."""
+        hits = self.query(text, k=k, mode=mode, filters=filters, as_of=as_of)
+        stale_ids = list(dict.fromkeys(hit.doc_id for hit in hits if hit.stale))
+        return {
+            "context": self.context(hits),
+            "hits": [hit.to_dict() for hit in hits],
+            "doc_ids": list(dict.fromkeys(hit.doc_id for hit in hits)),
+            "stale": bool(stale_ids),
+            "stale_ids": stale_ids,
+        }
+
     def context(self, hits: Sequence[Hit]) -> str:
         """The block of text a drafter is given: one numbered passage per hit, each headed by
         its document id, title and date, and marked `[stale: updated YYYY-MM-DD]` when stale."""
