@@ -424,6 +424,98 @@ def scenarios_table() -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def retrieval_tables() -> str:
+    """Issue 18's retrieval figures: quality by mode (retrieval_wallet.json), build and query
+    times at 10k / 100k chunks per store (retrieval_scale_*.json), and the store comparison
+    (retrieval_stores.json)."""
+    parts: list[str] = []
+    path = RESULTS / "retrieval_wallet.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        parts += [
+            "## Retrieval: wallet-support knowledge base",
+            "",
+            f"From `{path.name}` ({data['date']}): {data['queries']} labeled queries over "
+            f"{data['documents']} documents ({data['chunks']} chunks), k = {data['k']}.",
+            "",
+            "| mode | recall@5 | MRR | recall@5, query + intent | MRR, query + intent "
+            "| query p50 ms | query p95 ms |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for mode in ("vector", "bm25", "hybrid"):
+            keys = (
+                "recall_at_5",
+                "mrr",
+                "with_intent_recall_at_5",
+                "with_intent_mrr",
+                "query_p50_ms",
+                "query_p95_ms",
+            )
+            parts.append(
+                f"| {mode} | " + " | ".join(_value(data[f"{mode}_{k}"]) for k in keys) + " |"
+            )
+        parts.append("")
+    scale = [RESULTS / f"retrieval_scale_{tag}.json" for tag in ("10k", "100k")]
+    scale = [p for p in scale if p.exists()]
+    if scale:
+        parts += [
+            "## Retrieval: build and query at scale",
+            "",
+            "Build seconds include embedding unless the embedding was reused (100k: the 10k "
+            "set's vectors, perturbed; see benchmarks/retrieval_scale.py). Query times include "
+            "embedding the query (vector, hybrid).",
+            "",
+            "| file | store | chunks | embedding reused | build s | of which embedding s "
+            "| vector p50 / p95 ms | bm25 p50 / p95 ms | hybrid p50 / p95 ms |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for path in scale:
+            data = json.loads(path.read_text())
+            for store in ("embedded", "pgvector"):
+                if f"{store}_build_seconds" not in data:
+                    continue
+                cells = [
+                    f"{_value(data[f'{store}_{mode}_query_p50_ms'])} / "
+                    f"{_value(data[f'{store}_{mode}_query_p95_ms'])}"
+                    for mode in ("vector", "bm25", "hybrid")
+                ]
+                parts.append(
+                    f"| `{path.name}` | {store} | {data[f'{store}_chunks']} "
+                    f"| {_value(data['embedding_reused'])} "
+                    f"| {_value(data[f'{store}_build_seconds'])} "
+                    f"| {_value(data[f'{store}_embed_seconds'])} | " + " | ".join(cells) + " |"
+                )
+        parts.append("")
+    path = RESULTS / "retrieval_stores.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        parts += [
+            "## Retrieval: embedded vector stores compared",
+            "",
+            f"From `{path.name}` ({data['date']}): {data['vectors']}, {data['dim']} dimensions, "
+            f"k = {data['k']}, one thread. sqlite-vec: {data['sqlite_vec_status']}.",
+            "",
+            "| store | package MB | size | build s | query p50 / p95 ms | filtered p50 ms "
+            "| delete 100 + add 100, s | recall@5 vs exact |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for store in ("faiss", "usearch", "lancedb"):
+            for size in ("10k", "100k"):
+                key = f"{store}_{size}"
+                if f"{key}_build_s" not in data:
+                    continue
+                p50, p95 = data[key + "_query_p50_ms"], data[key + "_query_p95_ms"]
+                parts.append(
+                    f"| {store} | {_value(data[store + '_package_mb'])} | {size} "
+                    f"| {_value(data[key + '_build_s'])} | {_value(p50)} / {_value(p95)} "
+                    f"| {_value(data[key + '_filtered_query_p50_ms'])} "
+                    f"| {_value(data[key + '_update_200_s'])} "
+                    f"| {_value(data[key + '_recall_at_5'])} |"
+                )
+        parts.append("")
+    return "\n".join(parts) + ("\n" if parts else "")
+
+
 def generated() -> str:
     files = sorted(RESULTS.glob("*.json"))
     parts = [
@@ -431,6 +523,7 @@ def generated() -> str:
         "",
         headline_table(),
         scenarios_table(),
+        retrieval_tables(),
         "## Every results file",
         "",
     ]

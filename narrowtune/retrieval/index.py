@@ -160,6 +160,14 @@ def embed(
     return vectors
 
 
+def embed_chunks(
+    config: IndexConfig, texts: Sequence[str], progress: ProgressFn | None = None
+) -> np.ndarray:
+    """Embed chunk passages for a build or update (every text that reaches the encoder while
+    indexing goes through here, so it can be counted)."""
+    return embed(config, texts, progress)
+
+
 def passage(title: str, heading: str, text: str) -> str:
     """What is embedded and BM25-indexed for a chunk: its document's title, its heading and
     its words (the heading is left out when the chunk's text starts with it)."""
@@ -256,6 +264,17 @@ class Index:
     def close(self) -> None:
         self.store.close()
 
+    def refresh(self) -> bool:
+        """Reopen the index if an update or build published a newer generation since it was
+        opened (for long-lived readers such as a server); True when it changed."""
+        current = _resolve(self.directory)
+        if current == self.generation:
+            return False
+        fresh = open_index(self.directory)
+        self.store.close()
+        self.__dict__.update(fresh.__dict__)
+        return True
+
     def __enter__(self) -> Index:
         return self
 
@@ -326,7 +345,11 @@ class Index:
         hits = []
         for rank, (chunk, score) in enumerate(ranked, 1):
             row = rows.get(chunk)
-            if row is None:  # pragma: no cover - the store and BM25 agree by construction
+            if row is not None and row.doc_id not in self._docs:
+                self._docs = self.store.documents()  # pgvector: changed by an update since
+            if row is None or row.doc_id not in self._docs:
+                # A pgvector index whose tables an update changed after this reader opened:
+                # skip what is gone (refresh() reopens the whole index).
                 continue
             doc = self._docs[row.doc_id]
             updated = parse_date(doc.updated_at) if doc.updated_at else None
@@ -346,6 +369,26 @@ class Index:
                 )
             )
         return hits
+
+    def retrieve(
+        self,
+        text: str,
+        k: int = 5,
+        mode: Mode | str = "hybrid",
+        filters: dict[str, Any] | None = None,
+        as_of: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """`query` plus `context`, as one JSON-serialisable dict (a pipeline step's outputs):
+        context, hits (as dicts), doc_ids, stale (any hit stale) and stale_ids."""
+        hits = self.query(text, k=k, mode=mode, filters=filters, as_of=as_of)
+        stale_ids = list(dict.fromkeys(hit.doc_id for hit in hits if hit.stale))
+        return {
+            "context": self.context(hits),
+            "hits": [hit.to_dict() for hit in hits],
+            "doc_ids": list(dict.fromkeys(hit.doc_id for hit in hits)),
+            "stale": bool(stale_ids),
+            "stale_ids": stale_ids,
+        }
 
     def context(self, hits: Sequence[Hit]) -> str:
         """The block of text a drafter is given: one numbered passage per hit, each headed by
@@ -446,7 +489,7 @@ def _sync(
                 passage(doc.title, c.heading, c.text) for doc, chunks in chunked for c in chunks
             ]
             clock = datetime.now(UTC)
-            vectors = embed(config, texts, progress)
+            vectors = embed_chunks(config, texts, progress)
             summary.embed_seconds = round((datetime.now(UTC) - clock).total_seconds(), 3)
             summary.embedded = len(texts)
             with store.transaction():
