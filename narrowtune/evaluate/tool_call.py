@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from narrowtune.errors import NarrowtuneError
 from narrowtune.evaluate.blocks import Notes, Table
 from narrowtune.evaluate.evaluation import (
     Column,
@@ -400,8 +401,13 @@ def evaluate(
                 )
             )
         per_row_tools = any(ex.target.get("tools") for ex in test)
+        route: EncoderRoute | None = None
         if spec.encoder_baseline and not per_row_tools:
-            route = EncoderRoute(task, splits.train, splits.validation)
+            try:
+                route = EncoderRoute(task, splits.train, splits.validation)
+            except NarrowtuneError as exc:
+                notes.append(f"encoder route baseline failed: {exc}")
+        if route is not None:
             candidates.append(
                 (
                     SystemResult(
@@ -415,7 +421,7 @@ def evaluate(
                     route.decide,
                 )
             )
-        elif spec.encoder_baseline:
+        elif spec.encoder_baseline and per_row_tools:
             notes.append(
                 "encoder route skipped: the items carry their own tools (a fixed tool set is "
                 "what an intent classifier can learn)"

@@ -65,6 +65,7 @@ class ToolCallConfig:
     tools: list[dict[str, Any]] = field(default_factory=list)
     confirm: list[str] = field(default_factory=list)
     no_call: bool = True
+    prompt_tools: str = "signatures"
     threshold: float = 0.0
     threshold_note: str = ""
     max_new_tokens: int = 128
@@ -160,7 +161,7 @@ class ToolCallModel:
     # -- prompts
 
     def system_for(self, tools: Toolset) -> str:
-        return f"{self.config.system}\n\n{tools.prompt()}".strip()
+        return f"{self.config.system}\n\n{tools.prompt(self.config.prompt_tools)}".strip()
 
     def conversation(self, turn: Turn) -> list[dict[str, str]]:
         system = {"role": "system", "content": self.system_for(turn.tools)}

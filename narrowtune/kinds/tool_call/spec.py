@@ -52,6 +52,12 @@ class ToolCallSpec(_Strict):
         default="You choose the tool call that serves the request, or answer without one.",
         description="Instruction placed before the tool list in every prompt.",
     )
+    prompt_tools: Literal["signatures", "names"] = Field(
+        default="signatures",
+        description="How the fine-tuned model's prompt lists the tools: signatures and "
+        "descriptions, or names only (shorter prompts, faster training on a fixed tool set; the "
+        "grammar holds the argument schemas either way). Baselines always get signatures.",
+    )
     threshold: float | Literal["auto"] = Field(
         default="auto",
         description="Calls below this confidence are escalated, not executed; auto chooses it on "

@@ -172,9 +172,14 @@ class Toolset:
             return [f"unknown tool {name!r} (declared: {known})"]
         return tool.problems(arguments)
 
-    def prompt(self) -> str:
-        """The tool list and the answer format, for the system prompt."""
-        lines = [f"- {t.signature()}" for t in self.tools]
+    def prompt(self, detail: str = "signatures") -> str:
+        """The tool list and the answer format, for the system prompt: each tool's signature
+        and description, or (`detail="names"`) its name only (the grammar still holds every
+        argument's schema)."""
+        if detail == "names":
+            lines = [f"- {t.name}" for t in self.tools]
+        else:
+            lines = [f"- {t.signature()}" for t in self.tools]
         confirm = [n for n in self.names if n in self.confirm]
         text = "Tools:\n" + "\n".join(lines)
         if confirm:

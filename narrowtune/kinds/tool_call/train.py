@@ -50,12 +50,14 @@ def first_turn(example: Example, declared: Toolset) -> Turn:
     return Turn(list(messages[:first]), tools_of(example, declared))
 
 
-def laid_out(model_system: str, examples: list[Example], declared: Toolset) -> list[Example]:
+def laid_out(
+    model_system: str, examples: list[Example], declared: Toolset, detail: str = "signatures"
+) -> list[Example]:
     """The examples as template conversations, the system prompt (with its tools) first."""
     out = []
     for ex in examples:
         tools = tools_of(ex, declared)
-        system = f"{model_system}\n\n{tools.prompt()}".strip()
+        system = f"{model_system}\n\n{tools.prompt(detail)}".strip()
         messages = [
             {"role": "system", "content": system},
             *template_messages(ex.target["messages"]),
@@ -110,7 +112,7 @@ def train(
     device = next(lm.parameters()).device
     rows, _, _ = encode_examples(
         tokenizer,
-        laid_out(spec.system, successful, declared),
+        laid_out(spec.system, successful, declared, spec.prompt_tools),
         "",
         spec.max_length,
         spec.overlong,
@@ -119,7 +121,11 @@ def train(
     held_out = validation[: spec.validation_limit] if spec.validation_limit else validation
     val_ok = [ex for ex in held_out if ex.target["success"]] or held_out
     val_rows, _, _ = encode_examples(
-        tokenizer, laid_out(spec.system, val_ok, declared), "", spec.max_length, "truncate"
+        tokenizer,
+        laid_out(spec.system, val_ok, declared, spec.prompt_tools),
+        "",
+        spec.max_length,
+        "truncate",
     )
     if not rows:
         raise ToolCallError("every training example was dropped as too long (tool_call.overlong)")
@@ -146,6 +152,7 @@ def train(
         tools=[t.openai() for t in declared.tools],
         confirm=sorted(declared.confirm),
         no_call=spec.policy.no_call,
+        prompt_tools=spec.prompt_tools,
         max_new_tokens=spec.max_new_tokens,
         max_length=spec.max_length,
         lora=spec.lora.model_dump(),
