@@ -21,6 +21,7 @@ MAX_COMPLETION_TOKENS = 4096
 # list over them is refused on its length before its items are looked at.
 MAX_LIST = 10_000
 MAX_MESSAGES = 1_000
+MAX_TOOLS = 128  # OpenAI's own limit on a request's tools
 
 
 def _no_nul(value: str) -> str:
@@ -149,7 +150,8 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(BaseModel):
     """OpenAI's chat-completions request. Fields narrowtune does not implement (top_p, seed,
-    user, ...) are accepted and ignored; `n` > 1, tools and logprobs are refused (400)."""
+    user, ...) are accepted and ignored; `n` > 1 and logprobs are refused (400), and tools for
+    models that do not call tools."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -167,6 +169,17 @@ class ChatRequest(BaseModel):
         description="A reply that breaks its contract after retries: 'withhold' (content null, "
         "finish_reason 'content_filter', the reasons in narrowtune.problems) or 'return' (the "
         "text, with narrowtune.valid false). Default: the server's --on-invalid (withhold).",
+    )
+    tools: list[dict[str, Any]] | None = Field(
+        default=None,
+        max_length=MAX_TOOLS,
+        description="OpenAI function tools (tool_call models): a subset of the tools the model "
+        "was trained on; calls are decoded inside their schemas.",
+    )
+    tool_choice: Literal["auto", "none", "required"] | dict[str, Any] | None = Field(
+        default=None,
+        description="'auto', 'none', 'required' or {'type': 'function', 'function': {'name'}} "
+        "(tool_call models).",
     )
     response_format: dict[str, Any] | None = Field(
         default=None,

@@ -38,7 +38,12 @@ from narrowtune.kinds.lm.causal import (
     reply_end_ids,
     stop_token_ids,
 )
-from narrowtune.kinds.lm.grammar import GrammarMatcher, compile_grammar, hf_tokenizer
+from narrowtune.kinds.lm.grammar import (
+    COMPACT_JSON_OPTIONS,
+    GrammarMatcher,
+    compile_grammar,
+    hf_tokenizer,
+)
 from narrowtune.kinds.lm.template import STOP_STRINGS, cut_at_stop
 from narrowtune.kinds.tool_call.format import Action, call_spans, parse_action, template_messages
 from narrowtune.kinds.tool_call.tools import ToolError, Toolset, read_tools
@@ -180,7 +185,9 @@ class ToolCallModel:
         )
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            self._grammars[key] = compile_grammar(schema, None)[0]
+            self._grammars[key] = compile_grammar(schema, None, json_options=COMPACT_JSON_OPTIONS)[
+                0
+            ]
         return self._grammars[key]
 
     def _llg_tokenizer(self) -> Any:
@@ -348,8 +355,12 @@ class ToolCallModel:
         declared tools (a subset); `tool_choice` is "auto", "none", "required" or one function."""
         turn = self.chat_turn(messages, tools, tool_choice)
         [decision] = self.decide([turn], max_new_tokens=max_new_tokens)
+        held = [f"{c.name} ({c.status})" for c in decision.calls if c.status != "execute"]
+        text = decision.answer or ""
+        if held:
+            text = "Not executed, held for a person: " + ", ".join(held)
         return Generation(
-            text=decision.answer or "",
+            text=text,
             prompt_tokens=decision.prompt_tokens,
             completion_tokens=decision.completion_tokens,
             finish_reason=decision.finish_reason,

@@ -23,6 +23,8 @@ from typing import Any
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 BFCL_TYPES = {"dict": "object", "float": "number", "tuple": "array", "list": "array"}
 DESCRIPTION_CHARS = 160  # of each tool's description in a prompt
+DECODE_STRING_CHARS = 120  # strings without a bound of their own, while decoding only
+ANSWER_CHARS = 400  # a no-call answer, while decoding
 
 
 class ToolError(ValueError):
@@ -49,6 +51,26 @@ def _json_types(schema: Any) -> Any:
             out[key] = _json_types(value)
     if out.get("type") == "array" and "items" not in out:
         out["items"] = {}
+    return out
+
+
+def bounded(schema: Any) -> Any:
+    """`schema` for decoding: every free string (no maxLength, enum, const, pattern or format)
+    gets maxLength DECODE_STRING_CHARS, so a weak model cannot spin inside a string until it
+    runs out of tokens. Validation still uses the declared schema."""
+    if isinstance(schema, list):
+        return [bounded(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: bounded(v) for k, v in schema.items()}
+    if out.get("type") == "string" and not {
+        "maxLength",
+        "enum",
+        "const",
+        "pattern",
+        "format",
+    } & set(out):
+        out["maxLength"] = DECODE_STRING_CHARS
     return out
 
 
@@ -204,7 +226,7 @@ class Toolset:
             calls = [
                 {
                     "type": "object",
-                    "properties": {"name": {"const": t.name}, "arguments": t.parameters},
+                    "properties": {"name": {"const": t.name}, "arguments": bounded(t.parameters)},
                     "required": ["name", "arguments"],
                     "additionalProperties": False,
                 }
@@ -229,7 +251,7 @@ class Toolset:
             options.append(
                 {
                     "type": "object",
-                    "properties": {"answer": {"type": "string"}},
+                    "properties": {"answer": {"type": "string", "maxLength": ANSWER_CHARS}},
                     "required": ["answer"],
                     "additionalProperties": False,
                 }
