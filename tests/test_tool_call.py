@@ -167,6 +167,7 @@ def _required(model: ToolCallModel, text: str, name: str | None = None) -> Any:
     return model.decide([turn], max_new_tokens=400)[0]
 
 
+@pytest.mark.slow  # trains a tiny Llama (~30 s on a free core)
 def test_training_lowers_validation_loss_and_every_call_validates(trained: Any) -> None:
     _, splits, model = trained
     assert model.config.validation_loss_after < model.config.validation_loss_before
@@ -182,6 +183,7 @@ def test_training_lowers_validation_loss_and_every_call_validates(trained: Any) 
         assert decision.names[:1] == [name] and decision.valid, decision
 
 
+@pytest.mark.slow  # trains a tiny Llama (~30 s on a free core)
 def test_confirm_only_calls_are_held_and_low_confidence_calls_escalated(trained: Any) -> None:
     _, _, model = trained
     decision = _required(model, "restart node n3", "restart_node")
@@ -196,6 +198,7 @@ def test_confirm_only_calls_are_held_and_low_confidence_calls_escalated(trained:
         model.config.threshold = saved
 
 
+@pytest.mark.slow  # trains a tiny Llama (~30 s on a free core)
 def test_a_request_naming_an_undeclared_tool_is_refused(trained: Any) -> None:
     _, _, model = trained
     stranger = [
@@ -207,6 +210,7 @@ def test_a_request_naming_an_undeclared_tool_is_refused(trained: Any) -> None:
         model.chat_turn([{"role": "user", "content": "x"}, {"role": "tool", "content": "no json"}])
 
 
+@pytest.mark.slow  # trains a tiny Llama (~30 s on a free core)
 def test_evaluation_scores_ast_irrelevance_and_policy(trained: Any) -> None:
     task, splits, model = trained
     evaluation = get_kind("tool_call").evaluate(task, model, splits, baselines=False, latency=True)
@@ -233,6 +237,7 @@ def client(
             yield openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=120)
 
 
+@pytest.mark.slow  # trains a tiny Llama (~30 s on a free core)
 def test_openai_client_gets_tool_calls_and_held_calls(client: openai.OpenAI) -> None:
     ask = [{"role": "user", "content": "gas on eth"}]
     forced = {"type": "function", "function": {"name": "get_gas_price"}}
@@ -269,6 +274,7 @@ def test_openai_client_gets_tool_calls_and_held_calls(client: openai.OpenAI) -> 
     assert [c["status"] for c in extra["held_calls"]] == ["confirm"]
 
 
+@pytest.mark.slow  # trains a tiny Llama (~30 s on a free core)
 def test_tool_requests_a_model_cannot_serve_are_refused(client: openai.OpenAI) -> None:
     ask = [{"role": "user", "content": "hi"}]
     stranger = [
