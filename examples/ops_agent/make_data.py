@@ -65,6 +65,18 @@ NO_CALL = [
     "why do gas prices go up during NFT mints?",
 ]
 NO_CALL_ANSWER = "No tool needed."
+# Openers and closers make each request a different text (no duplicates across the splits).
+OPENERS = [
+    "",
+    "hey, ",
+    "quick one: ",
+    "pls ",
+    "ops question - ",
+    "hi team, ",
+    "urgent-ish: ",
+    "fyi ",
+]
+CLOSERS = ["", " thanks", " asap", " please", " when you can", " ty", " (for the standup)"]
 
 
 def _addr(rng: random.Random) -> str:
@@ -124,6 +136,7 @@ def _answer(results: list[dict[str, Any]]) -> str:
 def _trajectory(text: str, calls: list[dict[str, Any]], *, success: bool = True) -> dict:
     results = [run_tool(c["name"], c["arguments"]) for c in calls]
     return {
+        "request": text,  # the first user turn again: what the data audit reads
         "messages": [
             {"role": "user", "content": text},
             {"role": "assistant", "tool_calls": calls},
@@ -139,15 +152,26 @@ def _trajectory(text: str, calls: list[dict[str, Any]], *, success: bool = True)
 
 def rows(rng: random.Random) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def fresh(make: Any) -> Any:
+        """A (text, ...) from `make` whose text, dressed with an opener and a closer, is new."""
+        while True:
+            made = make()
+            text = rng.choice(OPENERS) + made[0] + rng.choice(CLOSERS)
+            if text not in seen:
+                seen.add(text)
+                return (text, *made[1:])
+
     for _ in range(200):  # single lookups
-        text, calls = _lookup(rng)
+        text, calls = fresh(lambda: _lookup(rng))
         out.append({**_trajectory(text, calls), "category": "lookup"})
     for _ in range(40):  # two lookups at once (parallel calls)
         (t1, c1), (t2, c2) = _lookup(rng), _lookup(rng)
-        text = f"{t1.rstrip('?')} and also {t2}"
+        (text,) = fresh(lambda t1=t1, t2=t2: (f"{t1.rstrip('?')} and also {t2}",))
         out.append({**_trajectory(text, c1 + c2), "category": "parallel"})
     for _ in range(90):  # no call
-        text = rng.choice(NO_CALL)
+        (text,) = fresh(lambda: (rng.choice(NO_CALL),))
         out.append(
             {
                 "request": text,
@@ -156,22 +180,22 @@ def rows(rng: random.Random) -> list[dict[str, Any]]:
                 "category": "no_call",
             }
         )
-    for _ in range(50):  # must be confirmed by a person
+
+    def confirm() -> tuple[str, list[dict[str, Any]]]:
         if rng.random() < 0.5:
             service = rng.choice(SERVICES)
             text = rng.choice(
                 ["restart {s}", "please bounce the {s} service", "{s} is stuck, restart it"]
             ).format(s=service)
-            calls = [_call("restart_service", service=service)]
-        else:
-            severity = rng.choice(SEVERITIES)
-            issue = rng.choice(
-                ["rpc latency spike", "signer rejecting txs", "indexer lagging", "price feed stale"]
-            )
-            text = f"open a {severity} incident: {issue}"
-            calls = [_call("open_incident", severity=severity, summary=issue)]
-        out.append({"request": text, "calls": calls, "category": "confirm"})
-    for _ in range(30):  # escalations
+            return text, [_call("restart_service", service=service)]
+        severity = rng.choice(SEVERITIES)
+        issue = rng.choice(
+            ["rpc latency spike", "signer rejecting txs", "indexer lagging", "price feed stale"]
+        )
+        text = f"open a {severity} incident: {issue}"
+        return text, [_call("open_incident", severity=severity, summary=issue)]
+
+    def escalation() -> tuple[str, list[dict[str, Any]]]:
         reason = rng.choice(
             [
                 "possible key compromise",
@@ -183,11 +207,16 @@ def rows(rng: random.Random) -> list[dict[str, Any]]:
         text = rng.choice(
             ["I think we have a {r}, get a human", "urgent: {r}", "{r} - who do I talk to?"]
         ).format(r=reason)
-        out.append(
-            {"request": text, "calls": [_call("escalate", reason=reason)], "category": "escalate"}
-        )
+        return text, [_call("escalate", reason=reason)]
+
+    for _ in range(50):  # must be confirmed by a person
+        text, calls = fresh(confirm)
+        out.append({"request": text, "calls": calls, "category": "confirm"})
+    for _ in range(30):  # escalations
+        text, calls = fresh(escalation)
+        out.append({"request": text, "calls": calls, "category": "escalate"})
     for _ in range(40):  # failed trajectories: a wrong first call, kept for evaluation only
-        text, calls = _lookup(rng)
+        text, calls = fresh(lambda: _lookup(rng))
         wrong = dict(calls[0])
         wrong_args = dict(wrong["arguments"])
         if "chain" in wrong_args:

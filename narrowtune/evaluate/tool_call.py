@@ -405,8 +405,8 @@ def evaluate(
         if spec.encoder_baseline and not per_row_tools:
             try:
                 route = EncoderRoute(task, splits.train, splits.validation)
-            except NarrowtuneError as exc:
-                notes.append(f"encoder route baseline failed: {exc}")
+            except (NarrowtuneError, ValueError) as exc:
+                notes.append(f"encoder route baseline failed: {type(exc).__name__}: {exc}")
         if route is not None:
             candidates.append(
                 (
