@@ -424,13 +424,105 @@ def scenarios_table() -> str:
     return "\n".join(lines) + "\n\n"
 
 
+TOOL_SYSTEMS = (
+    ("", "fine-tuned"),
+    ("base_zero_shot_", "base zero-shot"),
+    ("base_few_shot_", "base few-shot"),
+    ("encoder_route_", "encoder route"),
+    ("llm_", "prompted LLM"),
+)
+BFCL_CATEGORIES = (
+    ("simple_python", ">= 60 (stretch 70)"),
+    ("multiple", ">= 70 (stretch 85)"),
+    ("parallel", "report"),
+    ("parallel_multiple", "report"),
+    ("irrelevance", ">= 80 (stretch 85)"),
+    ("live_simple", "report"),
+    ("live_multiple", "report"),
+    ("live_parallel", "report"),
+    ("live_parallel_multiple", "report"),
+    ("live_irrelevance", "report"),
+)
+OPS_ROWS = (
+    ("action_accuracy", "action accuracy", ">= 0.95"),
+    ("exact_arguments", "exact arguments (right action)", ">= 0.90"),
+    ("irrelevance_accuracy", "no-call accuracy", ">= 0.95"),
+    ("unconfirmed_executions", "unconfirmed executions of confirm-only tools", "0"),
+    ("ast_accuracy", "AST accuracy (all items)", "report"),
+    ("ast_accuracy_failed", "AST accuracy on failed trajectories' items", "report"),
+    ("schema_valid", "schema-valid calls", "1.0"),
+    ("escalated", "calls escalated (below threshold)", "report"),
+    ("p50_ms", "p50 latency ms", "report"),
+    ("p95_ms", "p95 latency ms", "report"),
+    ("cost_per_1k_usd", "cost per 1,000 calls (USD)", "report"),
+    ("train_seconds", "training seconds", "report"),
+)
+
+
+def _tool_table(data: dict, rows: tuple, key_of) -> list[str]:
+    systems = [(p, n) for p, n in TOOL_SYSTEMS if p == "" or any(k.startswith(p) for k in data)]
+    lines = [
+        "| figure | " + " | ".join(n for _, n in systems) + " | target |",
+        "|---|" + "---|" * (len(systems) + 1),
+    ]
+    for key, label, target in rows:
+        values = [data.get(p + key_of(key)) for p, _ in systems]
+        if all(v is None for v in values):
+            continue
+        shown = [_value(v) if v is not None else "–" for v in values]
+        lines.append(f"| {label} | " + " | ".join(shown) + f" | {target} |")
+    return lines
+
+
+def tool_call_tables() -> str:
+    """The BFCL per-category table and the ops agent table, when their results exist."""
+    parts: list[str] = []
+    path = RESULTS / "tool_call_bfcl.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        rows = [(c, c, t) for c, t in BFCL_CATEGORIES] + [
+            ("ast_accuracy", "all test items", "report"),
+            ("schema_valid", "schema-valid calls", "1.0"),
+        ]
+        parts += [
+            "## `tool_call` on BFCL",
+            "",
+            f"From `{path.name}` ({data['date']}): AST accuracy per category on the seeded test "
+            f"items (benchmarks/tool_call_bfcl_split.json), {data['test_items']} in all; "
+            f"{data['train_examples']} training items, {data['train_steps']} LoRA steps in "
+            f"{data['train_seconds']} s. Targets from the issue; {data['base_model_note']}.",
+            "",
+            *_tool_table(
+                data,
+                tuple(rows),
+                lambda k: k if k in ("ast_accuracy", "schema_valid") else f"ast_{k}",
+            ),
+            "",
+        ]
+    path = RESULTS / "tool_call_ops_agent.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        parts += [
+            "## `tool_call` on the ops agent",
+            "",
+            f"From `{path.name}` ({data['date']}): first actions of {data['test_items']} held-out "
+            f"items (examples/ops_agent); {data['train_examples']} training trajectories, "
+            f"{data['train_steps']} LoRA steps ({data['train_epochs']} epochs) in "
+            f"{data['train_seconds']} s; {data['base_model_note']}.",
+            "",
+            *_tool_table(data, OPS_ROWS, lambda k: k),
+            "",
+        ]
+    return "\n".join(parts) + ("\n" if parts else "")
+
+
 def generated() -> str:
     files = sorted(RESULTS.glob("*.json"))
     parts = [
         "## Headline figures",
         "",
         headline_table(),
-        scenarios_table(),
+        scenarios_table() + tool_call_tables(),
         "## Every results file",
         "",
     ]
