@@ -226,15 +226,21 @@ def test_evaluation_scores_ast_irrelevance_and_policy(trained: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def client(
+def served(
     trained: Any, tiny_run: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[openai.OpenAI]:
+) -> Iterator[tuple[str, str, Store]]:
     _, _, model = trained
     with Store(tmp_path_factory.mktemp("db") / "tools.db") as store:
         key = store.create_key("tool-tests")
         app = create_app(tiny_run, store=store, models={"ops": model})
         with live_server(app) as url:
-            yield openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=120)
+            yield url, key, store
+
+
+@pytest.fixture(scope="module")
+def client(served: tuple[str, str, Store]) -> openai.OpenAI:
+    url, key, _ = served
+    return openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=120)
 
 
 @pytest.mark.slow  # trains a tiny Llama (~30 s on a free core)
@@ -289,3 +295,67 @@ def test_tool_requests_a_model_cannot_serve_are_refused(client: openai.OpenAI) -
             tools=TOOLS[:1],
             tool_choice={"type": "function", "function": {"name": "restart_node"}},
         )
+
+
+def _tool(name: str, parameters: Any = None) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": name}
+    if parameters is not None:
+        function["parameters"] = parameters
+    return {"type": "function", "function": function}
+
+
+NAN_SCHEMA = {"type": "object", "properties": {"x": {"maximum": float("nan")}}}
+BAD_ARGUMENTS = {"function": {"name": "get_gas_price", "arguments": "{oops"}}
+HOSTILE = [
+    ({"tools": [TOOLS[0]] * 129}, 422),  # over OpenAI's 128 tools
+    ({"tools": [_tool("get_gas_price\ud800")]}, 422),  # a lone surrogate
+    ({"tools": [_tool("get_gas_price", NAN_SCHEMA)]}, 422),
+    (
+        {
+            "messages": [
+                {"role": "user", "content": "x"},
+                {"role": "assistant", "tool_calls": [{"function": {"name": "\udfff"}}]},
+            ]
+        },
+        422,
+    ),
+    ({"tools": [_tool("get_gas_price", {"type": "strnig"})]}, 400),  # not a JSON Schema
+    ({"tools": [_tool("get_gas_price", [1, 2])]}, 400),
+    ({"tools": "everything"}, 422),
+    ({"tool_choice": {"type": "function"}}, 400),
+    ({"tool_choice": "sometimes"}, 422),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "tool", "content": "no"}]}, 400),
+    (
+        {
+            "messages": [
+                {"role": "user", "content": "x"},
+                {"role": "assistant", "tool_calls": [BAD_ARGUMENTS]},
+            ]
+        },
+        400,
+    ),
+]
+
+
+@pytest.mark.slow  # trains a tiny Llama (~30 s on a free core)
+@pytest.mark.parametrize(("extra", "status"), HOSTILE)
+def test_hostile_tool_requests_are_refused_naming_the_problem(
+    served: tuple[str, str, Store], extra: dict[str, Any], status: int
+) -> None:
+    import httpx
+
+    url, key, store = served
+    before = len(store.predictions())
+    body = {"model": "ops", "messages": [{"role": "user", "content": "gas on eth"}], **extra}
+    text = json.dumps(
+        body, allow_nan=True
+    )  # NaN goes out as the bare token, as an attacker sends it
+    response = httpx.post(
+        f"{url}/v1/chat/completions",
+        content=text.encode("utf-8", "surrogatepass"),
+        headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == status, response.text[:400]
+    assert response.json()  # a JSON error body, never a 500 page
+    assert len(store.predictions()) == before  # nothing recorded

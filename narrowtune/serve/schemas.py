@@ -40,6 +40,27 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _clean_json(value: Any) -> Any:
+    """Free-form JSON (a request's tools, a message's tool calls): every string checked as
+    `Text` (no NUL, no lone surrogate, keys included) and no NaN or infinity; iterative, so a deep
+    value cannot overflow the stack (the body's depth is bounded before validation anyway)."""
+    import math
+
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _no_nul(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("contains NaN or infinity, which JSON does not allow")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
 Text = Annotated[str, AfterValidator(_no_nul)]
 NonEmptyText = Annotated[str, Field(min_length=1), AfterValidator(_no_nul)]
 LabelText = Annotated[str, Field(max_length=1000), AfterValidator(_no_nul)]
@@ -142,6 +163,11 @@ class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: Text | Annotated[list[ContentPart], Field(max_length=MAX_MESSAGES)] | None = None
 
+    @model_validator(mode="after")
+    def _clean_extra(self) -> ChatMessage:
+        _clean_json(self.model_extra or {})  # tool_calls, name, tool_call_id (tool models)
+        return self
+
     def text(self) -> str:
         if isinstance(self.content, list):
             return "".join(part.text for part in self.content)
@@ -170,13 +196,17 @@ class ChatRequest(BaseModel):
         "finish_reason 'content_filter', the reasons in narrowtune.problems) or 'return' (the "
         "text, with narrowtune.valid false). Default: the server's --on-invalid (withhold).",
     )
-    tools: list[dict[str, Any]] | None = Field(
+    tools: Annotated[list[dict[str, Any]], AfterValidator(_clean_json)] | None = Field(
         default=None,
         max_length=MAX_TOOLS,
         description="OpenAI function tools (tool_call models): a subset of the tools the model "
         "was trained on; calls are decoded inside their schemas.",
     )
-    tool_choice: Literal["auto", "none", "required"] | dict[str, Any] | None = Field(
+    tool_choice: (
+        Literal["auto", "none", "required"]
+        | Annotated[dict[str, Any], AfterValidator(_clean_json)]
+        | None
+    ) = Field(
         default=None,
         description="'auto', 'none', 'required' or {'type': 'function', 'function': {'name'}} "
         "(tool_call models).",
