@@ -359,3 +359,15 @@ def test_hostile_tool_requests_are_refused_naming_the_problem(
     assert response.status_code == status, response.text[:400]
     assert response.json()  # a JSON error body, never a 500 page
     assert len(store.predictions()) == before  # nothing recorded
+
+
+def test_the_threshold_is_the_lowest_meeting_the_precision_target() -> None:
+    from narrowtune.kinds.tool_call.train import choose_threshold
+
+    confidences = [0.2, 0.5, 0.6, 0.9, 0.95]
+    right = [False, False, True, True, True]
+    assert choose_threshold(confidences, right, 0.95)[0] == 0.6
+    assert choose_threshold(confidences, right, 0.7)[0] == 0.5  # 3 of 4 kept right
+    value, why = choose_threshold([0.3, 0.4], [False, False], 0.9)
+    assert value > 0.4 and "every call is escalated" in why
+    assert choose_threshold([], [], 0.9)[0] == 0.0
