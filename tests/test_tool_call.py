@@ -371,3 +371,49 @@ def test_the_threshold_is_the_lowest_meeting_the_precision_target() -> None:
     value, why = choose_threshold([0.3, 0.4], [False, False], 0.9)
     assert value > 0.4 and "every call is escalated" in why
     assert choose_threshold([], [], 0.9)[0] == 0.0
+
+
+@pytest.mark.slow  # trains a tiny Llama (~30 s on a free core) through the CLI
+def test_tool_call_goes_through_train_eval_predict_and_serve(tmp_path: Path) -> None:
+    import httpx
+    from typer.testing import CliRunner
+
+    from narrowtune.cli import app
+
+    runner = CliRunner()
+    task = write_tool_task(tmp_path, few_shot=0)
+    trained = runner.invoke(app, ["train", str(task)])
+    assert trained.exit_code == 0, trained.output
+    (run_dir,) = [
+        p
+        for p in (tmp_path / "runs" / "tiny-tool-call").iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+    ]
+    assert json.loads((run_dir / "run.json").read_text())["kind"] == "tool_call"
+    evaluated = runner.invoke(app, ["eval", str(task)])
+    assert evaluated.exit_code == 0, evaluated.output
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["primary_metric"] == "ast_accuracy"
+    assert [s["name"] for s in metrics["systems"]][:2] == ["fine-tuned (LoRA)", "base, zero-shot"]
+    (tmp_path / "in.jsonl").write_text('{"request": "gas on sol"}\n{"request": "say hello"}\n')
+    out = tmp_path / "out.jsonl"
+    predicted = runner.invoke(
+        app, ["predict", str(task), str(tmp_path / "in.jsonl"), "-o", str(out)]
+    )
+    assert predicted.exit_code == 0, predicted.output
+    assert len(out.read_text().splitlines()) == 2
+    with Store(str(tmp_path / "serve.db")) as store:
+        key = store.create_key("tester")
+        with live_server(create_app(task, store=store)) as url:
+            answer = httpx.post(
+                f"{url}/v1/chat/completions",
+                json={
+                    "messages": [{"role": "user", "content": "gas on eth"}],
+                    "tools": TOOLS,
+                    "tool_choice": "required",
+                },
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=120,
+            )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["narrowtune"]["tool_calls"], answer.text

@@ -73,6 +73,7 @@ def tiny_rows(n: int = 48, seed: int = 0) -> list[dict[str, Any]]:
             }
         elif kind == 1:
             row = {
+                "request": f"gas on {chain}",  # the first user turn, for the data audit
                 "messages": [
                     {"role": "user", "content": f"gas on {chain}"},
                     {
