@@ -128,6 +128,6 @@ def run(name: str, task_file: Path, overrides: list[str], args: argparse.Namespa
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     outputs = RESULTS / f"{name}_outputs.jsonl"
     with outputs.open("w") as handle:
-        for row in evaluation["details"]["outputs"]:
+        for row in evaluation["outputs"]:
             handle.write(json.dumps(row) + "\n")
     print(json.dumps(result, indent=2), flush=True)
