@@ -512,8 +512,11 @@ def tool_call_tables() -> str:
             "",
             f"From `{path.name}` ({data['date']}): first actions of {data['test_items']} held-out "
             f"items (examples/ops_agent); {data['train_examples']} training trajectories, "
-            f"{data['train_steps']} LoRA steps ({data['train_epochs']} epochs) in "
-            f"{data['train_seconds']} s; {data['base_model_note']}.",
+            f"{data['train_steps']} LoRA steps ({data['train_epochs']} epochs, "
+            f"{data['train_tokens_per_s']} training tokens/s) in {data['train_seconds']} s of "
+            "wall time (the `train.max_minutes` budget, plus the validation-loss passes and the "
+            f"threshold choice; threshold {data['threshold']}); {data['base_model_note']}. "
+            "A run cut short by its time budget, not a converged model.",
             "",
             *_tool_table(data, OPS_ROWS, lambda k: k),
             "",
