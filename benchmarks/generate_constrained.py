@@ -78,9 +78,9 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
 
     from narrowtune.data import load_splits
-    from narrowtune.kinds.generate.base import DEFAULT_GENERATE_BASE
     from narrowtune.kinds.generate.contract import Contract
     from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel, load_base
+    from narrowtune.kinds.lm.base import DEFAULT_GENERATE_BASE
     from narrowtune.task import load_task
 
     task = load_task(TASK)
@@ -188,9 +188,9 @@ def llamacpp_rows(test: list, system: str, contract: Any, args: argparse.Namespa
     """The bundled Q4_K_M GGUF on llama.cpp, greedy, without and with the grammar. Decode speed
     leaves out prompt evaluation (timed per ticket with a one-token reply), since constrained
     replies are shorter and would otherwise carry more of the prompt's cost per token."""
-    from narrowtune.kinds.generate.base import gguf_file
-    from narrowtune.kinds.generate.grammar import GrammarMatcher, llamacpp_tokenizer
     from narrowtune.kinds.generate.llamacpp import GgufGenerator
+    from narrowtune.kinds.lm.base import gguf_file
+    from narrowtune.kinds.lm.grammar import GrammarMatcher, llamacpp_tokenizer
 
     out: dict[str, Any] = {}
     with GgufGenerator(gguf_file(), n_ctx=2048, n_threads=args.threads, system=system) as runner:

@@ -49,11 +49,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from narrowtune.data import load_splits
-    from narrowtune.kinds.generate.base import gguf_file
     from narrowtune.kinds.generate.export import export
     from narrowtune.kinds.generate.llamacpp import GgufGenerator
     from narrowtune.kinds.generate.metrics import chrf
     from narrowtune.kinds.generate.model import base_model, encode_conversation, load
+    from narrowtune.kinds.lm.base import gguf_file
     from narrowtune.task import load_task
 
     task = load_task(args.task)

@@ -513,6 +513,103 @@ def retrieval_tables() -> str:
                     f"| {_value(data[key + '_recall_at_5'])} |"
                 )
         parts.append("")
+TOOL_SYSTEMS = (
+    ("", "fine-tuned"),
+    ("base_zero_shot_", "base zero-shot"),
+    ("base_few_shot_", "base few-shot"),
+    ("encoder_route_", "encoder route"),
+    ("llm_", "prompted LLM"),
+)
+BFCL_CATEGORIES = (
+    ("simple_python", ">= 0.60 (stretch 0.70), >= base + 0.20"),
+    ("multiple", ">= 0.70 (stretch 0.85), >= base + 0.20"),
+    ("parallel", "report"),
+    ("parallel_multiple", "report"),
+    ("irrelevance", ">= 0.80 (stretch 0.85), >= base + 0.20"),
+    ("live_simple", "report"),
+    ("live_multiple", "report"),
+    ("live_parallel", "report"),
+    ("live_parallel_multiple", "report"),
+    ("live_irrelevance", "report"),
+)
+OPS_ROWS = (
+    ("action_accuracy", "action accuracy", ">= 0.95"),
+    ("exact_arguments", "exact arguments (right action)", ">= 0.90"),
+    ("irrelevance_accuracy", "no-call accuracy", ">= 0.95"),
+    ("unconfirmed_executions", "unconfirmed executions of confirm-only tools", "0"),
+    ("ast_accuracy", "AST accuracy (all items)", "report"),
+    ("ast_accuracy_failed", "AST accuracy on failed trajectories' items", "report"),
+    ("schema_valid", "schema-valid calls", "1.0"),
+    ("escalated", "calls escalated (below threshold)", "report"),
+    ("p50_ms", "p50 latency ms", "report"),
+    ("p95_ms", "p95 latency ms", "report"),
+    ("cost_per_1k_usd", "cost per 1,000 calls (USD)", "report"),
+    ("train_seconds", "training seconds", "report"),
+)
+
+
+def _tool_table(data: dict, rows: tuple, key_of) -> list[str]:
+    systems = [(p, n) for p, n in TOOL_SYSTEMS if p == "" or any(k.startswith(p) for k in data)]
+    lines = [
+        "| figure | " + " | ".join(n for _, n in systems) + " | target |",
+        "|---|" + "---|" * (len(systems) + 1),
+    ]
+    for key, label, target in rows:
+        values = [data.get(p + key_of(key)) for p, _ in systems]
+        if all(v is None for v in values):
+            continue
+        shown = [_value(v) if v is not None else "–" for v in values]
+        lines.append(f"| {label} | " + " | ".join(shown) + f" | {target} |")
+    return lines
+
+
+def tool_call_tables() -> str:
+    """The BFCL per-category table and the ops agent table, when their results exist."""
+    parts: list[str] = []
+    path = RESULTS / "tool_call_bfcl.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        rows = [(c, c, t) for c, t in BFCL_CATEGORIES] + [
+            ("ast_accuracy", "all test items", "report"),
+            ("schema_valid", "schema-valid calls", "1.0"),
+        ]
+        parts += [
+            "## `tool_call` on BFCL",
+            "",
+            f"From `{path.name}` ({data['date']}): AST accuracy per category on the seeded test "
+            f"items (benchmarks/tool_call_bfcl_split.json), {data['test_items']} in all "
+            f"({data['test_items'] // len(BFCL_CATEGORIES)} per category: one item moves a "
+            "category's figure a lot); "
+            f"{data['train_examples']} training items, {data['train_steps']} LoRA steps "
+            f"({data['train_epochs']} epochs) in {data['train_seconds']} s (validation loss "
+            f"{data['validation_loss_before']} -> {data['validation_loss_after']}; confidence "
+            f"threshold {data['threshold']}, calls escalated: {data.get('escalated')}). Targets "
+            f"from the issue; {data['base_model_note']}.",
+            "",
+            *_tool_table(
+                data,
+                tuple(rows),
+                lambda k: k if k in ("ast_accuracy", "schema_valid") else f"ast_{k}",
+            ),
+            "",
+        ]
+    path = RESULTS / "tool_call_ops_agent.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        parts += [
+            "## `tool_call` on the ops agent",
+            "",
+            f"From `{path.name}` ({data['date']}): first actions of {data['test_items']} held-out "
+            f"items (examples/ops_agent); {data['train_examples']} training trajectories, "
+            f"{data['train_steps']} LoRA steps ({data['train_epochs']} epochs, "
+            f"{data['train_tokens_per_s']} training tokens/s) in {data['train_seconds']} s of "
+            "wall time (the `train.max_minutes` budget, plus the validation-loss passes and the "
+            f"threshold choice; threshold {data['threshold']}); {data['base_model_note']}. "
+            "A run cut short by its time budget, not a converged model.",
+            "",
+            *_tool_table(data, OPS_ROWS, lambda k: k),
+            "",
+        ]
     return "\n".join(parts) + ("\n" if parts else "")
 
 
@@ -522,7 +619,7 @@ def generated() -> str:
         "## Headline figures",
         "",
         headline_table(),
-        scenarios_table(),
+        scenarios_table() + tool_call_tables(),
         retrieval_tables(),
         "## Every results file",
         "",

@@ -13,10 +13,10 @@ from test_generate_tiny import build_tiny_lm, reply_rows, write_jsonl
 
 from narrowtune.data import DataError, Example, load_splits
 from narrowtune.errors import NarrowtuneError
-from narrowtune.kinds.generate.base import BaseModelError, check_causal_lm, resolve_base
 from narrowtune.kinds.generate.contract import Contract, ContractError
 from narrowtune.kinds.generate.metrics import chrf, rouge_l
-from narrowtune.kinds.generate.template import END, START, cut_at_stop, render
+from narrowtune.kinds.lm.base import BaseModelError, check_causal_lm, resolve_base
+from narrowtune.kinds.lm.template import END, START, cut_at_stop, render
 from narrowtune.task import TaskError, load_task
 
 
@@ -258,7 +258,7 @@ def test_a_non_causal_base_is_refused(tmp_path: Path) -> None:
 
 
 def test_default_base_is_gemma_not_the_encoder(tmp_path: Path) -> None:
-    from narrowtune.kinds.generate.base import base_name
+    from narrowtune.kinds.lm.base import base_name
 
     _write(tmp_path, [{"prompt": "a", "completion": "b"}])
     raw = yaml.safe_load(_task(tmp_path).read_text())
@@ -439,7 +439,7 @@ def test_an_adapter_merged_into_a_fresh_base_matches_the_trained_model(tiny) -> 
     in-training merge (checked here on the CPU, where both bases are the same float32 weights)."""
     import torch
 
-    from narrowtune.kinds.generate.model import merge_into_base
+    from narrowtune.kinds.lm.causal import merge_into_base
 
     folder, model = tiny
     state, adapter_config = model.adapter

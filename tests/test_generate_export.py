@@ -55,8 +55,8 @@ def test_gguf_export_of_the_gemma_base_carries_the_merged_adapter(tmp_path: Path
     the logits match the merged model's, and differ from the base's."""
     from transformers import AutoModelForCausalLM
 
-    from narrowtune.kinds.generate.base import GEMMA_LICENCE
     from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel, load_base
+    from narrowtune.kinds.lm.base import GEMMA_LICENCE
 
     lm, tokenizer, _ = load_base("gemma-3-270m")
     ids = tokenizer("<start_of_turn>user\nMy swap failed.<end_of_turn>\n", return_tensors="pt")
@@ -90,9 +90,9 @@ def test_llama_cpp_runs_the_gemma_gguf_with_the_same_prompt_ids_and_stops() -> N
     """llama.cpp (optional: llama-cpp-python) gets token for token the prompt transformers gets,
     and ends the reply at the end-of-turn token instead of running on."""
     pytest.importorskip("llama_cpp", reason='optional: pip install "narrowtune[llamacpp]"')
-    from narrowtune.kinds.generate.base import gguf_file
     from narrowtune.kinds.generate.llamacpp import GgufGenerator
     from narrowtune.kinds.generate.model import encode_conversation, load_base
+    from narrowtune.kinds.lm.base import gguf_file
 
     _, tokenizer, _ = load_base("gemma-3-270m")
     runner = GgufGenerator(gguf_file(), n_ctx=512, n_threads=1, system="Answer in one word.")

@@ -215,8 +215,8 @@ TICKETS = [
 @pytest.mark.slow
 def test_gemma_output_meets_a_json_schema_when_constrained() -> None:
     """The bundled base model, prompted: every constrained reply is valid against the schema."""
-    from narrowtune.kinds.generate.base import DEFAULT_GENERATE_BASE
     from narrowtune.kinds.generate.model import GenerateConfig, GenerateModel, load_base
+    from narrowtune.kinds.lm.base import DEFAULT_GENERATE_BASE
 
     lm, tokenizer, _ = load_base(DEFAULT_GENERATE_BASE)
     config = GenerateConfig(base=DEFAULT_GENERATE_BASE, system=GEMMA_SYSTEM, max_new_tokens=80)
@@ -230,9 +230,9 @@ def test_gemma_output_meets_a_json_schema_when_constrained() -> None:
 @pytest.mark.slow
 def test_llama_cpp_output_meets_a_json_schema_when_constrained() -> None:
     pytest.importorskip("llama_cpp", reason='optional: pip install "narrowtune[llamacpp]"')
-    from narrowtune.kinds.generate.base import gguf_file
-    from narrowtune.kinds.generate.grammar import GrammarMatcher, llamacpp_tokenizer
     from narrowtune.kinds.generate.llamacpp import GgufGenerator
+    from narrowtune.kinds.lm.base import gguf_file
+    from narrowtune.kinds.lm.grammar import GrammarMatcher, llamacpp_tokenizer
 
     contract = Contract({"json_schema": GEMMA_SCHEMA})
     assert contract.grammar is not None

@@ -11,7 +11,7 @@ import json
 import random
 from pathlib import Path
 
-from narrowtune.kinds.generate.template import END, START
+from narrowtune.kinds.lm.template import END, START
 
 REPLY_TOPICS = {
     "refund": ["money back for order {n}", "refund the payment {n}", "refund invoice {n}"],

@@ -140,10 +140,29 @@ def _check_generate(task: Task, model: Any, preds: list[Prediction], test: list[
     assert np.mean([p.valid for p in preds]) >= 0.5
 
 
+def _write_tool_call(folder: Path) -> Path:
+    """Ops requests -> calls of three tools (one confirm-only), no-call requests and two-step
+    trajectories, and a tiny Llama built from a config as base (tests/tool_call_tiny.py)."""
+    from tool_call_tiny import write_tool_task
+
+    return write_tool_task(folder)
+
+
+def _check_tool_call(task: Task, model: Any, preds: list[Prediction], test: list[Example]) -> None:
+    for p in preds:
+        assert p.label == ("+".join(c["name"] for c in p.output["tool_calls"]) or "no_call")
+        for call in p.output["tool_calls"]:  # decoded in the grammar: declared, valid
+            assert model.toolset.call_problems(call["name"], call["arguments"]) == []
+            assert call["status"] != "execute" or call["name"] not in model.toolset.confirm
+            assert p.abstain or call["status"] == "execute"
+    assert model.config.validation_loss_after < model.config.validation_loss_before
+
+
 KIND_CASES: dict[str, KindCase] = {
     "classify": KindCase(_write_classify, _check_classify),
     "extract": KindCase(_write_extract, _check_extract),
     "generate": KindCase(_write_generate, _check_generate),
+    "tool_call": KindCase(_write_tool_call, _check_tool_call),
 }
 
 

@@ -38,10 +38,10 @@ from narrowtune.evaluate.evaluation import (
     build_evaluation,
 )
 from narrowtune.evaluate.significance import ItemScores, count_items, mean_items
-from narrowtune.kinds.generate.base import is_bundled
 from narrowtune.kinds.generate.metrics import chrf, chrf_counts, rouge_l
 from narrowtune.kinds.generate.model import Checked, GenerateModel, base_card_notes, base_model
-from narrowtune.kinds.generate.template import with_system
+from narrowtune.kinds.lm.base import is_bundled
+from narrowtune.kinds.lm.template import with_system
 
 if TYPE_CHECKING:
     from narrowtune.data import Example, Splits

@@ -38,6 +38,7 @@ BUILTIN = {
     "classify": "narrowtune.kinds.classify:KIND",
     "extract": "narrowtune.kinds.extract:KIND",
     "generate": "narrowtune.kinds.generate:KIND",
+    "tool_call": "narrowtune.kinds.tool_call:KIND",
 }
 
 

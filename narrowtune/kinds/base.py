@@ -86,9 +86,11 @@ class Generation:
     text: str
     prompt_tokens: int
     completion_tokens: int
-    finish_reason: str  # "stop" | "length"
+    finish_reason: str  # "stop" | "length" | "tool_calls"
     valid: bool = True
     problems: list[str] = field(default_factory=list)
+    # Kind `tool_call`: the calls of this turn ({name, arguments, confidence, status, problems}).
+    tool_calls: list[dict[str, Any]] | None = None
 
 
 @runtime_checkable

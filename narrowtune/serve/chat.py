@@ -18,7 +18,8 @@ from narrowtune.serve.records import scrub_nul
 from narrowtune.serve.schemas import ChatRequest, response_schema
 
 # OpenAI request fields narrowtune cannot honour: refused (400) rather than silently ignored.
-UNSUPPORTED = ("tools", "functions", "tool_choice", "logprobs", "top_logprobs")
+UNSUPPORTED = ("functions", "function_call", "logprobs", "top_logprobs")
+TOOL_FIELDS = ("tools", "tool_choice")
 # OpenAI's own limit on stop sequences.
 MAX_STOPS = 4
 
@@ -37,6 +38,9 @@ class ChatCall:
     schema: dict[str, Any] | None = None
     # What an invalid reply becomes: "withhold" (no content) or "return" (flagged).
     on_invalid: str = "withhold"
+    # A tool_call model's request: the OpenAI tools (a subset of the model's) and tool_choice.
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
 
     def run(self) -> Generation:
         """Generate the reply (blocking: call it in a worker thread)."""
@@ -45,12 +49,34 @@ class ChatCall:
             if self.schema is not None:
                 assert isinstance(model, SchemaConstrainedModel)  # checked by chat_call
                 model = model.with_schema(self.schema)
+            if calls_tools(model):
+                return model.chat(  # type: ignore[call-arg]
+                    self.messages,
+                    max_new_tokens=self.max_new_tokens,
+                    tools=self.tools,
+                    tool_choice=self.tool_choice,
+                )
             return model.chat(
                 self.messages,
                 max_new_tokens=self.max_new_tokens,
                 temperature=self.temperature,
                 stop=self.stop,
             )
+
+
+def calls_tools(model: Any) -> bool:
+    """Whether a model answers with tool calls (kind tool_call)."""
+    return bool(getattr(model, "calls_tools", False))
+
+
+def _message(m: Any) -> dict[str, Any]:
+    """A request message as plain data: role and text, plus a tool model's fields."""
+    out: dict[str, Any] = {"role": m.role, "content": m.text()}
+    extra = m.model_extra or {}
+    for key in ("tool_calls", "name", "tool_call_id"):
+        if extra.get(key) is not None:
+            out[key] = extra[key]
+    return out
 
 
 def chat_call(
@@ -74,6 +100,15 @@ def chat_call(
             raise HTTPException(
                 status_code=400, detail=f"'{unsupported}' is not supported by narrowtune"
             )
+    tool_model = calls_tools(model)
+    if not tool_model:
+        for field_name in TOOL_FIELDS:
+            if getattr(body, field_name) not in (None, [], "none"):
+                raise HTTPException(
+                    status_code=400,
+                    detail=f"'{field_name}' is for tool_call models; model '{served.name}' is a "
+                    f"{served.kind} model",
+                )
     try:
         schema = response_schema(body.response_format)
     except ValueError as error:
@@ -82,8 +117,16 @@ def chat_call(
         raise HTTPException(
             status_code=400, detail=f"model '{served.name}' does not support response_format"
         )
-    messages = [{"role": m.role, "content": m.text()} for m in body.messages]
-    chars = sum(len(m["content"]) for m in messages)
+    if tool_model:
+        messages: list[dict[str, Any]] = [_message(m) for m in body.messages]
+    else:
+        messages = [{"role": m.role, "content": m.text()} for m in body.messages]
+    chars = (
+        sum(len(json.dumps(m, ensure_ascii=False)) for m in messages)
+        if tool_model
+        else sum(len(m["content"]) for m in messages)
+    )
+    chars += len(json.dumps(body.tools, ensure_ascii=False)) if body.tools else 0
     if chars > max_text_chars:
         raise HTTPException(
             status_code=413,
@@ -92,6 +135,11 @@ def chat_call(
     stops = body.stops()
     if stops is not None and len(stops) > MAX_STOPS:
         raise HTTPException(status_code=400, detail="'stop' takes at most 4 sequences")
+    if tool_model:
+        try:  # tools, tool_choice and the conversation, checked before any generation
+            model.chat_turn(messages, body.tools, body.tool_choice)  # type: ignore[attr-defined]
+        except ValueError as error:
+            raise HTTPException(status_code=400, detail=str(error)) from error
     return ChatCall(
         served=served,
         model=model,
@@ -101,6 +149,8 @@ def chat_call(
         stop=stops,
         schema=schema,
         on_invalid=body.on_invalid or on_invalid,
+        tools=body.tools,
+        tool_choice=body.tool_choice,
     )
 
 
@@ -113,6 +163,18 @@ class Reply:
     problems: list[str]
     finish_reason: str
     usage: dict[str, int]
+    # A tool_call model's calls: {name, arguments, confidence, status, problems}
+    tool_calls: list[dict[str, Any]] | None = None
+
+    @property
+    def executable(self) -> list[dict[str, Any]]:
+        """The calls handed to the client to run: status `execute` only. Calls awaiting a
+        person's confirmation, escalated below the threshold, or invalid are held back."""
+        return [c for c in self.tool_calls or [] if c.get("status") == "execute"]
+
+    @property
+    def held(self) -> list[dict[str, Any]]:
+        return [c for c in self.tool_calls or [] if c.get("status") != "execute"]
 
     @classmethod
     def of(cls, generation: Generation) -> Reply:
@@ -127,15 +189,16 @@ class Reply:
                 "completion_tokens": completion,
                 "total_tokens": prompt + completion,
             },
+            tool_calls=generation.tool_calls,
         )
 
     def record(self) -> dict[str, Any]:
         """The reply stored like a prediction (the conversation is its text): an invalid reply
-        abstains, which puts it in the review queue."""
-        return {
-            "label": "",
+        abstains, which puts it in the review queue, as do calls held for a person."""
+        record = {
+            "label": "+".join(c["name"] for c in self.tool_calls or []),
             "confidence": 1.0 if self.valid else 0.0,
-            "abstain": not self.valid,
+            "abstain": not self.valid or bool(self.held),
             "scores": {},
             "output": self.text,
             "valid": self.valid,
@@ -145,6 +208,9 @@ class Reply:
             "usage": self.usage,
             "endpoint": "chat.completions",
         }
+        if self.tool_calls is not None:
+            record["tool_calls"] = self.tool_calls
+        return record
 
 
 @dataclass(frozen=True)
@@ -176,7 +242,27 @@ class Completion:
 
     @property
     def finish_reason(self) -> str:
-        return "content_filter" if self.withheld else self.reply.finish_reason
+        if self.withheld:
+            return "content_filter"
+        if self.reply.tool_calls is not None:
+            return "tool_calls" if self.reply.executable else "stop"
+        return self.reply.finish_reason
+
+    def openai_tool_calls(self) -> list[dict[str, Any]] | None:
+        """The executable calls in OpenAI's shape (arguments as JSON text)."""
+        if self.withheld or not self.reply.executable:
+            return None
+        return [
+            {
+                "id": f"call_{self.request_id[:16]}_{i}",
+                "type": "function",
+                "function": {
+                    "name": call["name"],
+                    "arguments": json.dumps(call["arguments"], ensure_ascii=False),
+                },
+            }
+            for i, call in enumerate(self.reply.executable)
+        ]
 
     @property
     def refusal(self) -> str | None:
@@ -193,14 +279,19 @@ class Completion:
         return f"chatcmpl-{self.request_id}"
 
     def extra(self) -> dict[str, Any]:
-        """narrowtune's own fields: which request and run, and the contract's verdict."""
-        return {
+        """narrowtune's own fields: which request and run, the contract's verdict, and a tool
+        model's calls with their statuses (those held for a person are only here)."""
+        extra: dict[str, Any] = {
             "request_id": self.request_id,
             "run_id": self.served.run_id,
             "valid": self.reply.valid,
             "problems": self.reply.problems,
             "withheld": self.withheld,
         }
+        if self.reply.tool_calls is not None:
+            extra["tool_calls"] = self.reply.tool_calls  # every call, with confidence + status
+            extra["held_calls"] = self.reply.held
+        return extra
 
     def body(self) -> dict[str, Any]:
         """The `chat.completion` object."""
@@ -216,6 +307,7 @@ class Completion:
                         "role": "assistant",
                         "content": self.content,
                         "refusal": self.refusal,
+                        **({"tool_calls": calls} if (calls := self.openai_tool_calls()) else {}),
                     },
                     "finish_reason": self.finish_reason,
                     "logprobs": None,
@@ -232,6 +324,8 @@ class Completion:
         yield self._event(self._choice({"role": "assistant", "content": ""}))
         if self.content:
             yield self._event(self._choice({"content": self.content}))
+        for index, call in enumerate(self.openai_tool_calls() or []):
+            yield self._event(self._choice({"tool_calls": [{"index": index, **call}]}))
         if self.refusal:
             yield self._event(self._choice({"refusal": self.refusal}))
         yield self._event(self._choice({}, self.finish_reason), narrowtune=self.extra())

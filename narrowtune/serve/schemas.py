@@ -21,6 +21,7 @@ MAX_COMPLETION_TOKENS = 4096
 # list over them is refused on its length before its items are looked at.
 MAX_LIST = 10_000
 MAX_MESSAGES = 1_000
+MAX_TOOLS = 128  # OpenAI's own limit on a request's tools
 
 
 def _no_nul(value: str) -> str:
@@ -36,6 +37,27 @@ def _no_nul(value: str) -> str:
             f"contains a lone surrogate (U+{ord(value[error.start]):04X} at character "
             f"{error.start}), which is not valid Unicode text; send UTF-8 text"
         ) from None
+    return value
+
+
+def _clean_json(value: Any) -> Any:
+    """Free-form JSON (a request's tools, a message's tool calls): every string checked as
+    `Text` (no NUL, no lone surrogate, keys included) and no NaN or infinity; iterative, so a deep
+    value cannot overflow the stack (the body's depth is bounded before validation anyway)."""
+    import math
+
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _no_nul(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("contains NaN or infinity, which JSON does not allow")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return value
 
 
@@ -141,6 +163,11 @@ class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: Text | Annotated[list[ContentPart], Field(max_length=MAX_MESSAGES)] | None = None
 
+    @model_validator(mode="after")
+    def _clean_extra(self) -> ChatMessage:
+        _clean_json(self.model_extra or {})  # tool_calls, name, tool_call_id (tool models)
+        return self
+
     def text(self) -> str:
         if isinstance(self.content, list):
             return "".join(part.text for part in self.content)
@@ -149,7 +176,8 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(BaseModel):
     """OpenAI's chat-completions request. Fields narrowtune does not implement (top_p, seed,
-    user, ...) are accepted and ignored; `n` > 1, tools and logprobs are refused (400)."""
+    user, ...) are accepted and ignored; `n` > 1 and logprobs are refused (400), and tools for
+    models that do not call tools."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -167,6 +195,21 @@ class ChatRequest(BaseModel):
         description="A reply that breaks its contract after retries: 'withhold' (content null, "
         "finish_reason 'content_filter', the reasons in narrowtune.problems) or 'return' (the "
         "text, with narrowtune.valid false). Default: the server's --on-invalid (withhold).",
+    )
+    tools: Annotated[list[dict[str, Any]], AfterValidator(_clean_json)] | None = Field(
+        default=None,
+        max_length=MAX_TOOLS,
+        description="OpenAI function tools (tool_call models): a subset of the tools the model "
+        "was trained on; calls are decoded inside their schemas.",
+    )
+    tool_choice: (
+        Literal["auto", "none", "required"]
+        | Annotated[dict[str, Any], AfterValidator(_clean_json)]
+        | None
+    ) = Field(
+        default=None,
+        description="'auto', 'none', 'required' or {'type': 'function', 'function': {'name'}} "
+        "(tool_call models).",
     )
     response_format: dict[str, Any] | None = Field(
         default=None,

@@ -10,7 +10,7 @@ A contract is compiled once (regexes, JSON Schema, the checker function) and the
 - `max_chars`: a length limit;
 - `checker`: `file.py:function`, called with the text, returning a list of problems;
 - `constrain`: when a JSON Schema or regex contract also steers decoding (see
-  `narrowtune.kinds.generate.grammar`): on retries (default), on every generation, or never.
+  `narrowtune.kinds.lm.grammar`): on retries (default), on every generation, or never.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.kinds.generate.grammar import compile_grammar
+from narrowtune.kinds.lm.grammar import compile_grammar
 
 
 class ContractError(NarrowtuneError):

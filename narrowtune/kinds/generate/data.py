@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from narrowtune.data.load import DataError, Example, read_records
-from narrowtune.kinds.generate.template import ROLES
+from narrowtune.kinds.lm.template import ROLES
 
 if TYPE_CHECKING:
     from narrowtune.task import Task

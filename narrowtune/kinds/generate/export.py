@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from narrowtune.atomic import replacing
 from narrowtune.errors import NarrowtuneError
-from narrowtune.kinds.generate.base import GEMMA_LICENCE, gguf_file, is_bundled
-from narrowtune.kinds.generate.template import END, OLLAMA_TEMPLATE, START
+from narrowtune.kinds.lm.base import GEMMA_LICENCE, gguf_file, is_bundled
+from narrowtune.kinds.lm.template import END, OLLAMA_TEMPLATE, START
 
 if TYPE_CHECKING:
     from narrowtune.kinds.generate.model import GenerateModel

@@ -2,7 +2,7 @@
 
 `narrowtune export` writes `model.gguf`; this runs it on the CPU with llama.cpp, using the same
 chat template, the same token ids and the same stops as the transformers path (see
-`narrowtune.kinds.generate.template`): the prompt is tokenized segment by segment, template
+`narrowtune.kinds.lm.template`): the prompt is tokenized segment by segment, template
 markup with its special tokens, message text with special tokens split, so a literal
 "<end_of_turn>" in a ticket cannot end a turn here either. Decoding is narrowtune's own loop
 over llama.cpp's logits (greedy, or seeded nucleus sampling for contract retries, with banned
@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.kinds.generate.grammar import GrammarMatcher
-from narrowtune.kinds.generate.template import STOP_STRINGS, cut_at_stop, segments
+from narrowtune.kinds.lm.grammar import GrammarMatcher
+from narrowtune.kinds.lm.template import STOP_STRINGS, cut_at_stop, segments
 
 INSTALL_HINT = (
     'llama.cpp inference needs llama-cpp-python: pip install "narrowtune[llamacpp]" '
@@ -132,7 +132,7 @@ class GgufGenerator:
         `GenerateModel._generate` returns them: greedy, or sampled with `temperature` and
         nucleus `top_p`; `banned` token sequences never completed (as transformers'
         `bad_words_ids`); `grammar` allows only the tokens that keep the output inside it (see
-        `narrowtune.kinds.generate.grammar`); confidence = exp(mean log-probability of the chosen
+        `narrowtune.kinds.lm.grammar`); confidence = exp(mean log-probability of the chosen
         tokens, the stop token included), from the raw logits."""
         prompt = self.prompt_ids(messages)
         if len(prompt) + max_new_tokens > self.llm.n_ctx():

@@ -24,22 +24,19 @@ import torch
 from narrowtune.atomic import replacing
 from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.base import Generation, Prediction
-from narrowtune.kinds.generate.base import (
-    GEMMA_LICENCE,
-    BaseModelError,
-    base_name,
-    is_bundled,
-    resolve_base,
-)
 from narrowtune.kinds.generate.contract import Contract
-from narrowtune.kinds.generate.grammar import GrammarMatcher
-from narrowtune.kinds.generate.template import (
-    END,
-    STOP_STRINGS,
-    cut_at_stop,
-    segments,
-    with_system,
+from narrowtune.kinds.lm.base import base_name, is_bundled
+from narrowtune.kinds.lm.causal import (
+    GrammarLogits,
+    LMError,
+    base_card_notes,
+    encode_conversation,
+    load_base,
+    reply_end_ids,
+    stop_token_ids,
 )
+from narrowtune.kinds.lm.grammar import GrammarMatcher
+from narrowtune.kinds.lm.template import STOP_STRINGS, cut_at_stop, with_system
 
 if TYPE_CHECKING:
     from narrowtune.kinds.generate.llamacpp import GgufGenerator
@@ -56,8 +53,8 @@ GGUF_CONTEXT = 4096  # llama.cpp context (prompt + reply tokens) of the llamacpp
 CONFIDENCE_NOTE = "geometric mean probability of the generated tokens (end-of-turn included)"
 
 
-class GenerateError(NarrowtuneError):
-    """Training data or options the generate kind cannot use."""
+# Training data or options the generate kind cannot use (the causal-LM kinds' shared error).
+GenerateError = LMError
 
 
 @dataclass
@@ -112,43 +109,6 @@ class Checked:
 # ----------------------------------------------------------------------------- tokenization
 
 
-def encode_conversation(
-    tokenizer: Any, messages: Sequence[dict[str, str]], *, add_generation_prompt: bool = False
-) -> tuple[list[int], list[int]]:
-    """Token ids of a templated conversation and its loss mask (1 = assistant reply token).
-
-    Segments are tokenized one by one so the mask is exact; message text is tokenized with
-    special tokens split, so a literal "<end_of_turn>" in a ticket cannot end a turn.
-    """
-    ids: list[int] = []
-    mask: list[int] = []
-    if tokenizer.bos_token_id is not None:
-        ids.append(int(tokenizer.bos_token_id))
-        mask.append(0)
-    for seg in segments(messages, add_generation_prompt=add_generation_prompt):
-        piece = tokenizer(
-            seg.text, add_special_tokens=False, split_special_tokens=not seg.markup
-        ).input_ids
-        ids.extend(piece)
-        mask.extend([int(seg.trained)] * len(piece))
-    return ids, mask
-
-
-def stop_token_ids(tokenizer: Any) -> list[int]:
-    """Token ids that end a reply: end-of-sequence, the turn markers, and every other control
-    (added special) token. Message text is tokenized with special tokens split, so a reply never
-    contains a control token in training; one generated means the model ended its turn, at times
-    with the wrong marker early in training. Decoding drops control tokens, so generating on past
-    one would glue the next turn's text onto the reply."""
-    out = {int(i) for i in tokenizer.all_special_ids}
-    out |= {int(i) for i, token in tokenizer.added_tokens_decoder.items() if token.special}
-    if tokenizer.eos_token_id is not None:
-        out.add(int(tokenizer.eos_token_id))
-    vocab = tokenizer.get_vocab()
-    out |= {int(vocab[marker]) for marker in STOP_STRINGS if marker in vocab}
-    return sorted(out)
-
-
 def phrase_variants(phrases: Sequence[str]) -> list[str]:
     """Each forbidden phrase as written, lower-case and capitalised, with and without a leading
     space (how the phrase can start mid-sentence or at a line start)."""
@@ -170,55 +130,6 @@ def banned_token_sequences(tokenizer: Any, phrases: Sequence[str]) -> list[list[
         if (ids := tokenizer(text, add_special_tokens=False).input_ids)
     }
     return [list(ids) for ids in sorted(out)]
-
-
-def reply_end_ids(tokenizer: Any) -> list[int]:
-    """The tokens that end a reply in narrowtune's template: `<end_of_turn>` and end-of-sequence
-    (what a grammar allows once the output is complete)."""
-    vocab = tokenizer.get_vocab()
-    ids = {int(vocab[END])} if END in vocab else set()
-    if tokenizer.eos_token_id is not None:
-        ids.add(int(tokenizer.eos_token_id))
-    return sorted(ids)
-
-
-class GrammarLogits:
-    """A transformers logits processor keeping each row of a batch inside its grammar.
-
-    Each call first hands every row's matcher the tokens generated since the last call (the
-    batch's prompts are left-padded to `prompt_width`; a row that has ended is left alone),
-    then sets to -inf the logits of the tokens the row's grammar does not allow. It returns a new
-    tensor: generate keeps the unprocessed logits (`output_logits`) for the confidence."""
-
-    def __init__(
-        self, matchers: Sequence[GrammarMatcher], prompt_width: int, stop_ids: Sequence[int]
-    ) -> None:
-        self.matchers = list(matchers)
-        self.prompt_width = prompt_width
-        self.stop_ids = set(stop_ids)
-        self.taken = [0] * len(self.matchers)
-        self.ended = [False] * len(self.matchers)
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        allowed = torch.ones_like(scores, dtype=torch.bool)
-        for row, matcher in enumerate(self.matchers):
-            start = self.prompt_width + self.taken[row]
-            for token in input_ids[row, start:].tolist():
-                if self.ended[row]:
-                    break
-                self.taken[row] += 1
-                if token in self.stop_ids:
-                    self.ended[row] = True
-                else:
-                    matcher.advance(token)
-            if not (self.ended[row] or matcher.failed):
-                allowed[row] = torch.from_numpy(matcher.allowed(scores.shape[-1]))
-        masked = scores.masked_fill(~allowed.to(scores.device), float("-inf"))
-        # a banned phrase can remove the grammar's only choices: then the grammar alone decides
-        stuck = torch.isinf(masked).all(dim=-1)
-        if bool(stuck.any()):
-            masked[stuck] = torch.where(allowed[stuck].to(scores.device), 0.0, float("-inf"))
-        return masked
 
 
 # ----------------------------------------------------------------------------- the model
@@ -369,7 +280,7 @@ class GenerateModel:
         """llguidance's view of this model's vocabulary (built on first use, about 3 s for
         Gemma's 262k tokens, then kept)."""
         if self._grammar_tokenizer is None:
-            from narrowtune.kinds.generate.grammar import hf_tokenizer, llamacpp_tokenizer
+            from narrowtune.kinds.lm.grammar import hf_tokenizer, llamacpp_tokenizer
 
             if self.runner is not None:
                 self._grammar_tokenizer = llamacpp_tokenizer(
@@ -565,82 +476,6 @@ class GenerateModel:
 
 
 # ----------------------------------------------------------------------------- loading
-
-
-def pick_device() -> tuple[torch.device, torch.dtype]:
-    """CUDA with bf16 where available, else the CPU in float32."""
-    if torch.cuda.is_available():
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
-        return torch.device("cuda"), dtype
-    return torch.device("cpu"), torch.float32
-
-
-def check_qlora() -> None:
-    """QLoRA needs CUDA and bitsandbytes: say which is missing before anything is loaded."""
-    if not torch.cuda.is_available():
-        raise GenerateError(
-            "generate.qlora: true needs a CUDA GPU and this machine has none; "
-            "set generate.qlora: false to train the LoRA adapter on the unquantised base"
-        )
-    try:
-        import bitsandbytes  # noqa: F401
-    except ImportError:
-        raise GenerateError(
-            "generate.qlora: true needs the bitsandbytes package: pip install bitsandbytes"
-        ) from None
-
-
-def load_base(name: str, *, quantize_4bit: bool = False) -> tuple[Any, Any, Path]:
-    """(model, tokenizer, folder) of a base causal LM, on the best device; with
-    `quantize_4bit`, its linear layers quantised to 4-bit NF4 by bitsandbytes (QLoRA)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    path = resolve_base(name)
-    device, dtype = pick_device()
-    options: dict[str, Any] = {"dtype": dtype}
-    if quantize_4bit:
-        from transformers import BitsAndBytesConfig
-
-        check_qlora()
-        options["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=dtype,
-        )
-        options["device_map"] = {"": device.index or 0}
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        lm = AutoModelForCausalLM.from_pretrained(path, **options)
-    except (OSError, ValueError) as exc:
-        raise BaseModelError(f"{path}: cannot load a causal LM from this folder: {exc}") from None
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    if quantize_4bit:
-        from peft import prepare_model_for_kbit_training
-
-        # casts norms to float32 and enables input gradients, as QLoRA training needs
-        lm = prepare_model_for_kbit_training(lm, use_gradient_checkpointing=False)
-        return lm, tokenizer, path
-    return lm.to(device), tokenizer, path
-
-
-def merge_into_base(name: str, state: dict[str, torch.Tensor], adapter_config: dict) -> Any:
-    """The unquantised base with a LoRA adapter (trained on the 4-bit base) merged in."""
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
-
-    lm, _, _ = load_base(name)
-    known = set(LoraConfig.__dataclass_fields__)
-    config = LoraConfig(**{k: v for k, v in adapter_config.items() if k in known})
-    peft_model = get_peft_model(lm, config)
-    set_peft_model_state_dict(peft_model, state)
-    return peft_model.merge_and_unload()
-
-
-def base_card_notes(name: str) -> list[str]:
-    return [GEMMA_LICENCE] if is_bundled(name) else []
 
 
 def load(directory: Path | str, *, backend: str = "torch") -> GenerateModel:

