@@ -513,6 +513,9 @@ def retrieval_tables() -> str:
                     f"| {_value(data[key + '_recall_at_5'])} |"
                 )
         parts.append("")
+    return "\n".join(parts) + ("\n" if parts else "")
+
+
 TOOL_SYSTEMS = (
     ("", "fine-tuned"),
     ("base_zero_shot_", "base zero-shot"),

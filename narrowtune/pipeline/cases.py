@@ -77,7 +77,8 @@ class CasesReport:
             "passed": passed,
             "pass_rate": round(passed / n, 4) if n else 0.0,
             "route_accuracy": round(
-                sum(_matches(o.result.route, o.case.expect["route"]) for o in with_route) / len(with_route),
+                sum(_matches(o.result.route, o.case.expect["route"]) for o in with_route)
+                / len(with_route),
                 4,
             )
             if with_route
