@@ -258,7 +258,7 @@ def test_upgrading_from_0001_keeps_rows_and_adds_task_and_kind(any_url: str) -> 
         )
     engine.dispose()
     with Store(any_url) as store:
-        assert current_revision(store) == head_revision() == "0004"
+        assert current_revision(store) == head_revision() == "0005"
         (old,) = store.predictions()
         assert (old["model"], old["task"], old["kind"], old["text"]) == (
             "run-old",
