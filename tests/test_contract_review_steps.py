@@ -11,7 +11,7 @@ import pytest
 from narrowtune.solidity.analyzer import missing_tools
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "contract_review"))
-from steps import analyze, review
+from steps import analyze, review_analysis
 
 from tests.test_contract_review import VAULT
 
@@ -24,7 +24,7 @@ from tests.test_contract_review import VAULT
     ],
 )
 def test_bad_input_goes_to_a_human_and_is_never_approved(diff: str, message: str) -> None:
-    result = review(analyze(diff=diff))
+    result = review_analysis(analyze(diff=diff))
     assert result["needs_human"] and result["review"]["event"] == "REQUEST_CHANGES"
     assert message in result["markdown"]
 
@@ -35,7 +35,7 @@ def test_a_reentrancy_in_a_diff_goes_to_a_human_with_evidence() -> None:
     diff = f"--- /dev/null\n+++ b/Vault.sol\n@@ -0,0 +1,{len(lines)} @@\n" + "".join(
         "+" + line + "\n" for line in lines
     )
-    result = review(analyze(diff=diff))
+    result = review_analysis(analyze(diff=diff))
     critical = [c for c in result["comments"] if c["pattern"] == "reentrancy"]
     assert critical and critical[0]["line"] == 13 and critical[0]["evidence"]
     assert result["review"]["event"] == "REQUEST_CHANGES"

@@ -1,34 +1,57 @@
-"""Pipeline step functions for the contract-review copilot (PIPELINE_SPEC.md's `python` steps):
-keyword arguments in, a JSON-serialisable dict out. Nothing here ever approves a change.
+"""The contract-review copilot's pipeline steps (`python` steps of pipeline.yaml): keyword
+arguments in, a JSON-serialisable dict out. Nothing here ever approves a change.
 
-So far the review is the analyzer's findings rendered as comments; the fine-tuned reviewer
-(style-guide patterns) is not built yet.
+1. `analyze`: the static analyzer first (Slither, compiled by npm's solcjs), on a unified diff
+   (new files, or changes applied to `folder`) or on a folder; its findings normalised.
+2. `review`: the fine-tuned reviewer reads every changed line in its context (with the
+   analyzer's findings on it) and names the STYLE.md pattern it breaks; each named pattern
+   becomes a comment in the approved format (file:line, pattern, why it matters, suggested
+   change). The analyzer's security-critical, high and medium findings are comments too, with
+   their evidence. Anything security-critical, or an analysis that could not run, means a human
+   decides.
 """
 
 from __future__ import annotations
 
+import json
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
-from narrowtune.solidity.analyzer import analyze_folder, analyze_sources
-from narrowtune.solidity.comments import Comment, github_review, markdown, verdict
-from narrowtune.solidity.diff import DiffError, apply_diff, parse_diff
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
 
-SUGGESTIONS = {
-    "reentrancy": "update state before the external call (checks-effects-interactions) or guard it",
-    "tx-origin": "authorise with msg.sender, not tx.origin",
-    "unchecked-call": "check the call's returned success flag and revert on failure",
-    "precision-loss": "multiply before dividing",
-    "missing-access-control": "restrict the function to its owner or role",
-    "upgradeability": "protect the upgrade/initialise path and the delegatecall target",
-    "unbounded-loop": "bound the loop or let callers page through it",
-    "shadowed-state": "rename the variable that shadows the state variable",
-}
+from style import PATTERNS, comment_text  # noqa: E402
+
+from narrowtune.solidity.analyzer import analyze_folder, analyze_sources  # noqa: E402
+from narrowtune.solidity.comments import Comment, github_review, markdown, verdict  # noqa: E402
+from narrowtune.solidity.diff import DiffError, apply_diff, parse_diff  # noqa: E402
+from narrowtune.solidity.units import units  # noqa: E402
+
+_MODELS: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def _failed(message: str) -> dict[str, Any]:
+    return {
+        "findings": [],
+        "errors": [message],
+        "files": [],
+        "sources": {},
+        "changed": {},
+        "security_critical": False,
+        "needs_human": True,
+        "seconds": 0.0,
+        "tool": "slither",
+    }
 
 
 def analyze(
     diff: str | None = None, folder: str | None = None, timeout: float = 120.0
 ) -> dict[str, Any]:
-    """Analyze a unified diff (new files, or changes applied to `folder`) or a folder."""
+    """Analyze a unified diff (new files, or changes applied to `folder`) or a folder. The
+    result carries the sources after the change and the changed lines, for `review`."""
     try:
         if diff is not None:
             files = parse_diff(diff)
@@ -37,46 +60,151 @@ def analyze(
                 raise DiffError("the diff touches no Solidity (.sol) file")
             result = analyze_sources(sources, timeout=timeout).to_dict()
             changed = {f.path: sorted(f.added) for f in files if f.is_solidity}
-            result["findings"] = [
-                x for x in result["findings"] if x["line"] in changed.get(x["file"], [])
-            ] or result["findings"]
-            return result
-        if folder is None:
+        elif folder is not None:
+            root = Path(folder)
+            result = analyze_folder(root, timeout=timeout).to_dict()
+            sources = {name: (root / name).read_text(encoding="utf-8") for name in result["files"]}
+            changed = {
+                name: list(range(1, len(text.splitlines()) + 1)) for name, text in sources.items()
+            }
+        else:
             raise DiffError("give a diff or a folder to review")
-        return analyze_folder(folder, timeout=timeout).to_dict()
-    except DiffError as error:
-        return {
-            "findings": [],
-            "errors": [str(error)],
-            "files": [],
-            "security_critical": False,
-            "needs_human": True,
-            "seconds": 0.0,
-            "tool": "slither",
-        }
+    except (DiffError, OSError, UnicodeDecodeError) as error:
+        return _failed(str(error))
+    result["sources"] = sources
+    result["changed"] = changed
+    return result
 
 
-def review(analysis: dict[str, Any]) -> dict[str, Any]:
-    """Comments from the analysis; security-critical findings carry the analyzer's evidence."""
-    comments = [
-        Comment(
-            path=f["file"],
-            line=f["line"],
-            pattern=f["pattern"],
-            why=f["message"],
-            suggestion=SUGGESTIONS.get(f["pattern"], "see the analyzer's message"),
-            security_critical=f["security_critical"],
-            source="analyzer",
-            evidence=[f["message"]],
-        )
-        for f in analysis.get("findings", [])
-        if f["severity"] in ("high", "medium") or f["security_critical"]
+def reviewer(run: str | Path) -> Any:
+    """The reviewer model of a run directory, or a task file's newest run (loaded once)."""
+    from narrowtune.api import load
+
+    key = str(Path(run).resolve())
+    with _LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = load(key)
+        return _MODELS[key]
+
+
+def reviewer_comments(analysis: dict[str, Any], model: Any) -> list[Comment]:
+    """The reviewer's comments on the changed lines: one per line it names a pattern on with a
+    confidence over its threshold (chosen on validation; under it the line gets no comment)."""
+    findings = analysis.get("findings", [])
+    changed = {path: set(lines) for path, lines in analysis.get("changed", {}).items()}
+    todo = [
+        u for u in units(analysis.get("sources", {}), findings) if u.line in changed.get(u.file, ())
     ]
-    errors = list(analysis.get("errors", []))
+    if not todo:
+        return []
+    comments = []
+    for unit, prediction in zip(todo, model.predict([u.text for u in todo]), strict=True):
+        label = prediction.label
+        if prediction.abstain or label not in PATTERNS:
+            continue
+        why, suggestion = comment_text(label, unit.function)
+        evidence = [
+            f["message"] for f in findings if f["file"] == unit.file and f["line"] == unit.line
+        ]
+        comments.append(
+            Comment(
+                path=unit.file,
+                line=unit.line,
+                pattern=label,
+                why=why,
+                suggestion=suggestion,
+                security_critical=PATTERNS[label].security_critical,
+                source="reviewer",
+                evidence=evidence,
+                confidence=round(float(prediction.confidence), 4),
+            )
+        )
+    return comments
+
+
+def analyzer_comments(analysis: dict[str, Any]) -> list[Comment]:
+    """The analyzer's findings a human must see: security-critical, high and medium."""
+    out = []
+    for f in analysis.get("findings", []):
+        if not (f["security_critical"] or f["severity"] in ("high", "medium")):
+            continue
+        known = PATTERNS.get(f["pattern"])
+        suggestion = known.suggestion if known else "See the analyzer's message."
+        out.append(
+            Comment(
+                path=f["file"],
+                line=f["line"],
+                pattern=f["pattern"],
+                why=f"{f['detector']} ({f['severity']}): {f['message']}",
+                suggestion=suggestion,
+                security_critical=bool(f["security_critical"]),
+                source="analyzer",
+                evidence=[f["message"]],
+            )
+        )
+    return out
+
+
+def merge(reviewer: list[Comment], analyzer: list[Comment]) -> list[Comment]:
+    """One comment per (file, line, pattern): the reviewer's wording, the analyzer's evidence,
+    and security-critical when either says so."""
+    by_key: dict[tuple[str, int, str], Comment] = {}
+    for comment in [*reviewer, *analyzer]:
+        key = (comment.path, comment.line, comment.pattern)
+        if key not in by_key:
+            by_key[key] = comment
+            continue
+        kept = by_key[key]
+        kept.evidence = sorted(set(kept.evidence) | set(comment.evidence))
+        kept.security_critical = kept.security_critical or comment.security_critical
+    return sorted(by_key.values(), key=lambda c: (c.path, c.line, c.pattern))
+
+
+def review(
+    findings: list[dict[str, Any]] | None = None,
+    errors: list[str] | None = None,
+    sources: dict[str, str] | None = None,
+    changed: dict[str, list[int]] | None = None,
+    run: str | None = None,
+) -> dict[str, Any]:
+    """Comments from the reviewer (when `run` names a trained reviewer: a run directory or its
+    task file, relative to this folder) and the analyzer, on `analyze`'s outputs.
+
+    `needs_human` is true when anything is security-critical or the analysis failed; the review
+    event is then REQUEST_CHANGES, otherwise COMMENT: never APPROVE."""
+    analysis = {
+        "findings": findings or [],
+        "errors": list(errors or []),
+        "sources": sources or {},
+        "changed": changed or {},
+    }
+    errors = analysis["errors"]
+    found = []
+    if run is not None and not errors:
+        found = reviewer_comments(analysis, reviewer(HERE / run))
+    comments = merge(found, analyzer_comments(analysis))
+    decision = verdict(comments, errors)
+    critical = sorted({c.pattern for c in comments if c.security_critical})
     return {
         "comments": [c.to_dict() for c in comments],
         "review": github_review(comments, errors),
         "markdown": markdown(comments, errors),
-        "verdict": verdict(comments, errors),
-        "needs_human": verdict(comments, errors) == "needs_human",
+        "verdict": decision,
+        "needs_human": decision == "needs_human",
+        "critical": critical,
+        "reason": (
+            "the analysis could not complete: " + "; ".join(errors)
+            if errors
+            else ("security-critical: " + ", ".join(critical) if critical else "comments only")
+        ),
     }
+
+
+def review_analysis(analysis: dict[str, Any], run: str | None = None) -> dict[str, Any]:
+    """`review` on a whole `analyze` result."""
+    keys = ("findings", "errors", "sources", "changed")
+    return review(**{k: analysis.get(k) for k in keys}, run=run)
+
+
+def to_json(result: dict[str, Any]) -> str:
+    return json.dumps(result["review"], indent=2) + "\n"

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,14 +101,34 @@ def _compile_errors(text: str) -> list[str]:
 def analyze_sources(
     sources: dict[str, str], *, timeout: float = 120.0, exclude: tuple[str, ...] = DEFAULT_EXCLUDE
 ) -> Analysis:
-    """Write `sources` ({relative path: Solidity text}) to a scratch folder and analyze it."""
+    """Write `sources` ({relative path: Solidity text}) to a scratch folder and analyze it.
+
+    Files are analyzed folder by folder (one compilation each, as a pull request's
+    `contracts/` is); the findings keep the paths as given."""
+    start = time.perf_counter()
+    folders: dict[str, list[str]] = {}
+    for name in sources:
+        parent = str(Path(name).parent)
+        folders.setdefault("" if parent == "." else parent, []).append(name)
+    merged = Analysis()
     with tempfile.TemporaryDirectory(prefix="nt-sol-") as scratch:
         root = Path(scratch) / "src"
         for name, text in sources.items():
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        return analyze_folder(root, timeout=timeout, exclude=exclude)
+        for folder in sorted(folders):
+            part = analyze_folder(root / folder, timeout=timeout, exclude=exclude)
+            prefix = f"{folder}/" if folder else ""
+            merged.files.extend(prefix + f for f in part.files)
+            merged.findings.extend(replace(f, file=prefix + f.file) for f in part.findings)
+            merged.errors.extend(
+                e.replace(str(root / folder), folder or ".")
+                for e in part.errors
+                if folder or "only top-level" not in e
+            )
+    merged.seconds = time.perf_counter() - start
+    return merged
 
 
 def analyze_folder(

@@ -2,8 +2,9 @@
 
 Slither runs `solc --version` and, with `--solc-standard-json`, `solc --standard-json` with the
 sources given by path. solcjs (npm's `solc` package) speaks standard JSON but prints a banner
-line before it, needs the sources inline, and loses output past 64 KiB on a pipe, so this
-command reads the files, writes solcjs's output through a file and prints only the JSON.
+line before it, needs the sources inline, and fails on large input or output through a pipe,
+so this command reads the files, hands solcjs its request and takes its output through files,
+and prints only the JSON.
 
 Run as `python -m narrowtune.solidity.solc_shim ARGS`; `NARROWTUNE_SOLCJS` names the solcjs
 executable (default: `solcjs` on PATH).
@@ -44,10 +45,17 @@ def compile_standard_json(solcjs: str, request: dict, *, base: Path) -> str:
             source["content"] = path.read_text(encoding="utf-8")
             del source["urls"]
         request["sources"][name] = source
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+    # Both ends go through files: solcjs reads its standard input in one synchronous call, which
+    # fails with EAGAIN on a pipe once the request outgrows the pipe's buffer (a few dozen files).
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as source,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as out,
+    ):
+        json.dump(request, source)
+        source.seek(0)
         subprocess.run(
             [solcjs, "--standard-json"],
-            input=json.dumps(request),
+            stdin=source,
             stdout=out,
             stderr=subprocess.PIPE,
             text=True,

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title MembershipFund
+/// @notice A membership fund with equal shares.
+contract MembershipFundTest008 {
+    uint256 public constant BPS_DENOMINATOR = 10_000;
+    uint256 public constant MAX_FEE_BPS = 500;
+    uint256 public constant MAX_BATCH = 50;
+    uint256 public constant MIN_DEPOSIT = 0.01 ether;
+
+    address public treasurer;
+    uint256 public protocolFeeBps;
+    uint256 public totalHeld;
+    bool public paused;
+    mapping(address => uint256) public balances;
+    mapping(address => bool) public isMember;
+    address[] public members;
+
+    event Deposited(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+    event FeeChanged(uint256 previousFee, uint256 newFee);
+    event OwnerChanged(address indexed previousOwner, address indexed newOwner);
+    event PauseChanged(bool isPaused);
+    event Swept(address indexed to, uint256 amount);
+
+    modifier onlyOwner() {
+        require(msg.sender == treasurer, "not owner");
+        _;
+    }
+
+    constructor(uint256 initialFee) {
+        require(initialFee <= MAX_FEE_BPS, "fee too high");
+        treasurer = msg.sender;
+        protocolFeeBps = initialFee;
+    }
+
+    /// @notice Send `amount` of ether the pool does not owe anyone to `to`.
+    function sweep(address payable to, uint256 amount) external onlyOwner {
+        require(address(this).balance - totalHeld >= amount, "would touch deposits");
+        emit Swept(to, amount);
+        to.transfer(amount);
+    }
+
+    /// @notice Stop or resume deposits.
+    function setPaused(bool value) external {
+        paused = value;
+        emit PauseChanged(value);
+    }
+
+    /// @notice Add the caller to the member list once.
+    function enroll() external {
+        require(!isMember[msg.sender], "already a member");
+        isMember[msg.sender] = true;
+        members.push(msg.sender);
+    }
+
+    /// @notice The protocol fee on `amount`, in wei.
+    function previewFee(uint256 amount) public view returns (uint256) {
+        return amount * protocolFeeBps / BPS_DENOMINATOR;
+    }
+
+    /// @notice Send `amount` of the caller's balance back, less the protocol fee.
+    function takeOut(uint256 amount) external {
+        require(balances[msg.sender] >= amount, "insufficient balance");
+        uint256 fee = amount * protocolFeeBps / BPS_DENOMINATOR;
+        balances[msg.sender] -= amount;
+        totalHeld -= amount - fee;
+        (bool ok, ) = payable(msg.sender).call{value: amount - fee}("");
+        require(ok, "transfer failed");
+        emit Withdrawn(msg.sender, amount - fee);
+    }
+
+    /// @notice Add the ether sent to the caller's balance.
+    function deposit() external payable {
+        require(!paused, "paused");
+        require(msg.value >= MIN_DEPOSIT, "below minimum");
+        balances[msg.sender] += msg.value;
+        totalHeld += msg.value;
+        emit Deposited(msg.sender, msg.value);
+    }
+
+    /// @notice Return `account`'s whole balance to it.
+    function repay(address payable account) external onlyOwner {
+        uint256 amount = balances[account];
+        balances[account] = 0;
+        totalHeld -= amount;
+        (bool ok, ) = account.call{value: amount}("");
+        require(ok, "refund failed");
+        emit Withdrawn(account, amount);
+    }
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title MembershipFund
+/// @notice A membership fund with equal shares.
+contract MembershipFundTest028 {
+    uint256 public constant BPS_DENOMINATOR = 10_000;
+    uint256 public constant MAX_FEE_BPS = 500;
+    uint256 public constant MAX_BATCH = 50;
+    uint256 public constant MIN_DEPOSIT = 0.01 ether;
+
+    address public owner;
+    uint256 public feeBps;
+    uint256 public poolTotal;
+    bool public paused;
+    mapping(address => uint256) public stakes;
+    mapping(address => bool) public isMember;
+    address[] public holders;
+
+    event Deposited(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+    event FeeChanged(uint256 previousFee, uint256 newFee);
+    event OwnerChanged(address indexed previousOwner, address indexed newOwner);
+    event PauseChanged(bool isPaused);
+    event Swept(address indexed to, uint256 amount);
+
+    modifier onlyOwner() {
+        require(msg.sender == owner, "not owner");
+        _;
+    }
+
+    constructor(uint256 initialFee) {
+        require(initialFee <= MAX_FEE_BPS, "fee too high");
+        owner = msg.sender;
+        feeBps = initialFee;
+    }
+
+    /// @notice Return `account`'s whole balance to it.
+    function refund(address payable account) external onlyOwner {
+        uint256 amount = stakes[account];
+        stakes[account] = 0;
+        poolTotal -= amount;
+        (bool ok, ) = account.call{value: amount}("");
+        require(ok, "refund failed");
+        emit Withdrawn(account, amount);
+    }
+
+    /// @notice Stop or resume deposits.
+    function setPaused(bool value) external onlyOwner {
+        paused = value;
+        emit PauseChanged(value);
+    }
+
+    /// @notice `account`'s share of the pool, in basis points.
+    function sharePercent(address account) external view returns (uint256) {
+        if (poolTotal == 0) {
+            return 0;
+        }
+        return stakes[account] * BPS_DENOMINATOR / poolTotal;
+    }
+
+    /// @notice Add the ether sent to the caller's balance.
+    function fund() external payable {
+        require(!paused, "paused");
+        require(msg.value >= MIN_DEPOSIT, "below minimum");
+        stakes[msg.sender] += msg.value;
+        poolTotal += msg.value;
+        emit Deposited(msg.sender, msg.value);
+    }
+
+    /// @notice Credit `share` to members `start` .. `start + count` (at most MAX_BATCH).
+    function payMembers(uint256 start, uint256 count, uint256 share) external onlyOwner {
+        require(count <= MAX_BATCH, "batch too large");
+        uint256 end = start + count;
+        require(end <= holders.length, "past the end");
+        for (uint256 i = start; i < end; i++) {
+            stakes[holders[i]] += share;
+        }
+        poolTotal += share * count;
+    }
+
+    function enroll() external {
+        require(!isMember[msg.sender], "already a member");
+        isMember[msg.sender] = true;
+        holders.push(msg.sender);
+    }
+
+    /// @notice Send the caller's whole balance back to the caller.
+    function withdrawAll() external {
+        uint256 amount = stakes[msg.sender];
+        require(amount > 0, "nothing to claim");
+        stakes[msg.sender] = 0;
+        poolTotal -= amount;
+        (bool ok, ) = payable(msg.sender).call{value: amount}("");
+        require(ok, "transfer failed");
+        emit Withdrawn(msg.sender, amount);
+    }
+
+    /// @notice Send `amount` of ether the pool does not owe anyone to `to`.
+    function rescueEther(address payable to, uint256 amount) external onlyOwner {
+        require(address(this).balance - poolTotal >= amount, "would touch deposits");
+        emit Swept(to, amount);
+        to.transfer(amount);
+    }
+}
