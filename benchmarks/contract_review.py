@@ -8,8 +8,10 @@ contract, and four bad inputs) and scores, against the planted issues in expecte
 - the analyzer (Slither): recall of planted issues (its finding mapped to the same pattern on
   the same line; and, more leniently, anywhere in the same function) and its findings on lines
   with no planted issue;
-- review comments that name the right pattern on the right line: the fine-tuned reviewer, the
-  analyzer's raw messages (every finding as a comment), and the bundled Gemma 3 270M prompted
+- review comments that name the right pattern on the right line: the fine-tuned reviewer (its
+  confident comments; the "possible" security flags of lines it is unsure of are counted
+  apart), the copilot's whole output (reviewer and analyzer, flags included), the analyzer's raw
+  messages (every finding as a comment), and the bundled Gemma 3 270M prompted
   with the style guide's pattern list and one example (a pretrained base model, not
   instruction-tuned: `--skip-base` leaves it out);
 - routing: the share of contracts with a security-critical planted issue (and of bad inputs)
@@ -143,6 +145,7 @@ def main() -> None:
     pattern_hits: dict[str, dict[str, list[bool]]] = {s: {} for s in systems}
     held_hits: dict[str, list[bool]] = {"held_out": [], "seen": []}
     lenient_found = 0
+    uncertain_flags = 0
     analyzer_other = 0
     clean_comments = {s: 0 for s in systems}
     analyzer_seconds, review_ms, latencies = [], [], []
@@ -167,8 +170,13 @@ def main() -> None:
         sources[case_id] = analysis.get("sources", {}).get(path, "")
         findings = analysis.get("findings", [])
         comments = reviewed.get("comments", [])
+        uncertain_flags += sum(bool(c.get("uncertain")) for c in comments)
         predicted = {
-            "reviewer": {(c["line"], c["pattern"]) for c in comments if c["source"] == "reviewer"},
+            "reviewer": {
+                (c["line"], c["pattern"])
+                for c in comments
+                if c["source"] == "reviewer" and not c.get("uncertain")
+            },
             "copilot": {(c["line"], c["pattern"]) for c in comments},
             "analyzer_raw": {(f["line"], pattern_of(f["detector"])) for f in findings},
         }
@@ -239,6 +247,10 @@ def main() -> None:
         values[f"{system}_recall_by_pattern"] = per_pattern(pattern_hits[system])
     for part, hits in held_hits.items():
         values[f"reviewer_recall_{part}"] = round(sum(hits) / len(hits), 4) if hits else None
+    values["uncertain_security_flags"] = uncertain_flags
+    values["security_threshold"] = json.loads((EXAMPLE / "runs" / "security.json").read_text())[
+        "threshold"
+    ]
     values["seconds_per_contract_p50"] = round(statistics.median(latencies) / 1000, 2)
     values["seconds_per_contract_p95"] = round(
         sorted(latencies)[max(0, round(0.95 * len(latencies)) - 1)] / 1000, 2

@@ -616,6 +616,62 @@ def tool_call_tables() -> str:
     return "\n".join(parts) + ("\n" if parts else "")
 
 
+REVIEW_SYSTEMS = (
+    ("reviewer", "fine-tuned reviewer (MiniLM line classifier)"),
+    ("copilot", "copilot output (reviewer + the analyzer's critical/high/medium findings)"),
+    ("analyzer_raw", "analyzer's raw messages (every Slither finding as a comment)"),
+    ("prompted_base", "prompted base (Gemma 3 270M, pretrained, one example)"),
+)
+
+
+def contract_review_table() -> str:
+    """The contract-review copilot: comments per system, routing, time per contract."""
+    path = RESULTS / "contract_review.json"
+    if not path.exists():
+        return ""
+    data = json.loads(path.read_text())
+    lines = [
+        "## Contract review",
+        "",
+        f"From `{path.name}` ({data['date']}): {data['contracts']} held-out test contracts "
+        f"({data['clean_contracts']} clean) with {data['planted_issues']} planted issues "
+        f"({data['planted_held_out']} from templates kept out of training); the reviewer was "
+        f"trained on {data['training_comments']} comments. A comment is right when it names the "
+        "planted pattern on the planted line.",
+        "",
+        "| system | comments | right (share of comments) | planted issues found | "
+        "comments on clean contracts |",
+        "|---|---|---|---|---|",
+    ]
+    for key, name in REVIEW_SYSTEMS:
+        if f"{key}_comments" in data:
+            lines.append(
+                f"| {name} | {data[f'{key}_comments']} | {_value(data[f'{key}_right_share'])} | "
+                f"{_value(data[f'{key}_recall'])} | "
+                f"{data[f'{key}_comments_on_clean_contracts']} |"
+            )
+    lines += [
+        "",
+        "| routing and time | value |",
+        "|---|---|",
+        f"| contracts with a security-critical planted issue sent to a human | "
+        f"{_value(data['critical_routed_to_human'])} of {data['critical_contracts']} |",
+        f"| bad inputs sent to a human | {data['bad_inputs_routed_to_human']} |",
+        f"| other contracts sent to a human | {_value(data['other_contracts_escalated'])} |",
+        f"| `pipeline test` pass rate | {_value(data['pipeline_pass_rate'])} |",
+        f"| analyzer recall, same pattern and line / same function | "
+        f"{_value(data['analyzer_recall_same_line'])} / "
+        f"{_value(data['analyzer_recall_same_function'])} |",
+        f"| reviewer recall on held-out / seen templates | "
+        f"{_value(data['reviewer_recall_held_out'])} / {_value(data['reviewer_recall_seen'])} |",
+        f"| seconds per contract end to end, p50 / p95 | "
+        f"{_value(data['seconds_per_contract_p50'])} / "
+        f"{_value(data['seconds_per_contract_p95'])} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def generated() -> str:
     files = sorted(RESULTS.glob("*.json"))
     parts = [
@@ -624,6 +680,7 @@ def generated() -> str:
         headline_table(),
         scenarios_table() + tool_call_tables(),
         retrieval_tables(),
+        contract_review_table(),
         "## Every results file",
         "",
     ]

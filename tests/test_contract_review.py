@@ -185,3 +185,43 @@ def test_a_folder_without_solidity_goes_to_a_human(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a contract")
     analysis = analyze_folder(tmp_path)
     assert analysis.needs_human and "no Solidity (.sol) files" in analysis.errors[0]
+
+
+def test_benign_reentrancy_ratings_are_not_security_critical() -> None:
+    """Slither's own low ratings (an event after a call) must not send a change to a human."""
+    report = {
+        "results": {
+            "detectors": [
+                {
+                    "check": check,
+                    "impact": impact,
+                    "confidence": "medium",
+                    "description": check,
+                    "elements": [
+                        {
+                            "type": "node",
+                            "source_mapping": {"filename_relative": "A.sol", "lines": [line]},
+                        }
+                    ],
+                }
+                for line, (check, impact) in enumerate(
+                    [
+                        ("reentrancy-events", "Low"),
+                        ("reentrancy-benign", "Low"),
+                        ("reentrancy-unlimited-gas", "Informational"),
+                        ("reentrancy-eth", "High"),
+                        ("reentrancy-no-eth", "Medium"),
+                    ],
+                    start=1,
+                )
+            ]
+        }
+    }
+    found = {f.detector: f for f in normalise_slither(report)}
+    assert not any(found[d].security_critical for d in ("reentrancy-events", "reentrancy-benign"))
+    assert not found["reentrancy-unlimited-gas"].security_critical
+    assert (
+        found["reentrancy-eth"].pattern == "reentrancy"
+        and found["reentrancy-eth"].security_critical
+    )
+    assert found["reentrancy-no-eth"].security_critical

@@ -231,10 +231,29 @@ def test_the_workflow_end_to_end_with_a_reviewer_trained_here(tmp_path: Path) ->
         (tmp_path / name).write_text((EXAMPLE / name).read_text())
     trained = CliRunner().invoke(app, ["train", str(tmp_path / "task.yaml")])
     assert trained.exit_code == 0, trained.output
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis" / "train.json").write_text(json.dumps({"findings": findings}))
+    (tmp_path / "calibrate.py").write_text((EXAMPLE / "calibrate.py").read_text())
 
-    sys.modules.pop("steps", None)
+    for name in ("steps", "calibrate"):
+        sys.modules.pop(name, None)
     pipeline = load_pipeline(tmp_path / "pipeline.yaml")
     pipeline.prepare()
+    # Without a threshold chosen on validation the review step fails, and the case goes to a
+    # human rather than being commented on without the security flag.
+    clean_record = next(r for r in records if r["split"] == "test" and not r["issues"])
+    text = (EXAMPLE / clean_record["file"]).read_text()
+    lines = text.splitlines()
+    clean_diff = f"--- /dev/null\n+++ b/contracts/{Path(clean_record['file']).name}\n"
+    clean_diff += f"@@ -0,0 +1,{len(lines)} @@\n" + "".join(f"+{ln}\n" for ln in lines)
+    unready = run_case(pipeline, {"diff": clean_diff})
+    assert unready.escalated and "calibrate.py" in unready.reason, unready.reason
+    sys.path.insert(0, str(tmp_path))
+    import calibrate
+
+    calibrate.main()
+    chosen = json.loads((tmp_path / "runs" / "security.json").read_text())
+    assert 0 < chosen["threshold"] <= 0.5
     test = {r["contract"]: r for r in records if r["split"] == "test"}
     critical = next(
         r for r in test.values() if any(i["pattern"] == "reentrancy" for i in r["issues"])
@@ -254,3 +273,15 @@ def test_the_workflow_end_to_end_with_a_reviewer_trained_here(tmp_path: Path) ->
             assert reentrancy and reentrancy[0]["evidence"], review["comments"]
         else:
             assert not result.escalated and result.route == "comment", result.reason
+
+
+def test_the_security_threshold_must_be_chosen_for_the_run_in_use(tmp_path: Path) -> None:
+    from steps import security_threshold
+
+    path = tmp_path / "security.json"
+    with pytest.raises(FileNotFoundError, match=r"calibrate\.py"):
+        security_threshold(path, tmp_path / "run-a")
+    path.write_text(json.dumps({"run": "run-b", "threshold": 0.2}))
+    with pytest.raises(ValueError, match="chosen for run run-b, not run-a"):
+        security_threshold(path, tmp_path / "run-a")
+    assert security_threshold(path, tmp_path / "run-b") == 0.2

@@ -4,8 +4,8 @@ and label each unit with its planted pattern or `none`.
 
     python examples/contract_review/build_lines.py      # after make_contracts.py
 
-Writes `lines/train.csv` (150 training contracts: every planted line and a seeded sample of
-four `none` lines per planted one), `lines/validation.csv` (the other 30 training contracts,
+Writes `lines/train.csv` (300 training contracts: every planted line and a seeded sample of
+four `none` lines per planted one), `lines/validation.csv` (the other 60 training contracts,
 every line: thresholds are chosen here) and `lines/test.csv` (the 48 test contracts, every line),
 and `analysis/{train,test}.json` (the analyzer's normalised findings, reused by the benchmark).
 Needs Slither and solcjs (see README.md).
@@ -24,7 +24,7 @@ from narrowtune.solidity.units import units
 
 HERE = Path(__file__).parent
 SEED = 7
-VALIDATION_CONTRACTS = 30
+VALIDATION_CONTRACTS = 60
 NONE_PER_PLANTED = 4
 
 

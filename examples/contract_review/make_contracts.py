@@ -8,7 +8,7 @@ templates. Most functions are written the way the project's style guide (STYLE.m
 contract with planted issues, one to three functions carry exactly one issue each, at a known
 line. Writes:
 
-- `contracts/train/*.sol` (180 contracts) and `contracts/test/*.sol` (48: 12 clean, 36 with
+- `contracts/train/*.sol` (360 contracts) and `contracts/test/*.sol` (48: 12 clean, 36 with
   issues); the test contracts use other names, and half of their planted issues come from
   templates held out of training (`held_out: true` in `expected.jsonl`);
 - `expected.jsonl`: one line per contract: its file, split, and planted issues (line, pattern,
@@ -31,6 +31,7 @@ from style import PATTERNS, comment_text
 HERE = Path(__file__).parent
 SEED = 20261205
 TRAIN_CONTRACTS = 180
+EXTRA_TRAIN_CONTRACTS = 180
 TEST_CONTRACTS = 48
 TEST_CLEAN = 12
 
@@ -834,13 +835,17 @@ def main(out: Path = HERE) -> None:
     if root.exists():
         shutil.rmtree(root)
     records = []
-    for split, count, clean in (
-        ("train", TRAIN_CONTRACTS, TRAIN_CONTRACTS // 6),
-        ("test", TEST_CONTRACTS, TEST_CLEAN),
+    # The second batch of training contracts comes after the test ones, so adding it left the
+    # first 180 training contracts and the test contracts as they were, byte for byte.
+    for split, count, clean, first in (
+        ("train", TRAIN_CONTRACTS, TRAIN_CONTRACTS // 6, 0),
+        ("test", TEST_CONTRACTS, TEST_CLEAN, 0),
+        ("train", EXTRA_TRAIN_CONTRACTS, EXTRA_TRAIN_CONTRACTS // 6, TRAIN_CONTRACTS),
     ):
         folder = root / split
-        folder.mkdir(parents=True)
-        for index, issues in enumerate(issue_counts(rng, count, clean)):
+        folder.mkdir(parents=True, exist_ok=True)
+        for offset, issues in enumerate(issue_counts(rng, count, clean)):
+            index = first + offset
             name, source, planted = make_contract(rng, index, split, issues)
             path = folder / f"{name}.sol"
             path.write_text(source, encoding="utf-8")

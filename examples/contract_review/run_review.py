@@ -27,7 +27,10 @@ if __name__ == "__main__":
     trained = bool(runs.list_runs(load_task(HERE / "task.yaml").runs_path))
     if not trained:
         print("(no trained reviewer here: analyzer comments only)", file=sys.stderr)
-    result = review_analysis(analysis, run="task.yaml" if trained else None)
+    try:
+        result = review_analysis(analysis, run="task.yaml" if trained else None)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"error: {error}") from None
     Path("review.json").write_text(to_json(result), encoding="utf-8")
     print(result["markdown"])
     raise SystemExit(1 if result["needs_human"] else 0)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from style import PATTERNS, comment_text  # noqa: E402
+from style import PATTERNS, SECURITY_CRITICAL, comment_text  # noqa: E402
 
 from narrowtune.solidity.analyzer import analyze_folder, analyze_sources  # noqa: E402
 from narrowtune.solidity.comments import Comment, github_review, markdown, verdict  # noqa: E402
@@ -76,20 +77,66 @@ def analyze(
     return result
 
 
-def reviewer(run: str | Path) -> Any:
-    """The reviewer model of a run directory, or a task file's newest run (loaded once)."""
+def reviewer(run: str | Path) -> tuple[Any, Path]:
+    """The reviewer model and its run directory, from a run directory or a task file (its
+    promoted run, else its newest); loaded once per process."""
+    from narrowtune import runs
     from narrowtune.api import load
+    from narrowtune.task import load_task
 
-    key = str(Path(run).resolve())
+    path = Path(run).resolve()
+    run_dir = runs.find_run(load_task(path).runs_path) if path.is_file() else path
+    key = str(run_dir)
     with _LOCK:
         if key not in _MODELS:
-            _MODELS[key] = load(key)
-        return _MODELS[key]
+            _MODELS[key] = load(run_dir)
+        return _MODELS[key], run_dir
 
 
-def reviewer_comments(analysis: dict[str, Any], model: Any) -> list[Comment]:
+@dataclass
+class LineCall:
+    """The reviewer on one line: its prediction, and how likely any security-critical pattern
+    is (the sum of their probabilities) with the likeliest of them."""
+
+    prediction: Any
+    security: float
+    security_pattern: str
+
+
+def read_lines(model: Any, texts: list[str]) -> list[LineCall]:
+    logits = model.logits(texts)
+    predictions = model.predictions_from_logits(logits)
+    probabilities = model.probabilities(logits)
+    critical = [i for i, name in enumerate(model.labels) if name in SECURITY_CRITICAL]
+    calls = []
+    for prediction, row in zip(predictions, probabilities, strict=True):
+        best = max(critical, key=lambda i: row[i])
+        calls.append(LineCall(prediction, float(sum(row[i] for i in critical)), model.labels[best]))
+    return calls
+
+
+def security_threshold(path: Path, model_dir: Path) -> float:
+    """The threshold `calibrate.py` chose on validation for this reviewer run."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: run `python calibrate.py` after training the reviewer"
+        )
+    chosen = json.loads(path.read_text(encoding="utf-8"))
+    if chosen.get("run") != model_dir.name:
+        raise ValueError(
+            f"{path} was chosen for run {chosen.get('run')}, not {model_dir.name}: "
+            "run `python calibrate.py` again"
+        )
+    return float(chosen["threshold"])
+
+
+def reviewer_comments(
+    analysis: dict[str, Any], model: Any, threshold: float | None = None
+) -> list[Comment]:
     """The reviewer's comments on the changed lines: one per line it names a pattern on with a
-    confidence over its threshold (chosen on validation; under it the line gets no comment)."""
+    confidence over its threshold (chosen on validation; under it the line gets no comment).
+    With `threshold`, a line whose security-critical probability reaches it but whose named
+    pattern is another (or none) gets an uncertain security-critical comment: a human decides."""
     findings = analysis.get("findings", [])
     changed = {path: set(lines) for path, lines in analysis.get("changed", {}).items()}
     todo = [
@@ -98,27 +145,45 @@ def reviewer_comments(analysis: dict[str, Any], model: Any) -> list[Comment]:
     if not todo:
         return []
     comments = []
-    for unit, prediction in zip(todo, model.predict([u.text for u in todo]), strict=True):
+    for unit, call in zip(todo, read_lines(model, [u.text for u in todo]), strict=True):
+        prediction = call.prediction
         label = prediction.label
-        if prediction.abstain or label not in PATTERNS:
-            continue
-        why, suggestion = comment_text(label, unit.function)
+        confident = not prediction.abstain and label in PATTERNS
         evidence = [
             f["message"] for f in findings if f["file"] == unit.file and f["line"] == unit.line
         ]
-        comments.append(
-            Comment(
-                path=unit.file,
-                line=unit.line,
-                pattern=label,
-                why=why,
-                suggestion=suggestion,
-                security_critical=PATTERNS[label].security_critical,
-                source="reviewer",
-                evidence=evidence,
-                confidence=round(float(prediction.confidence), 4),
+        if confident:
+            why, suggestion = comment_text(label, unit.function)
+            comments.append(
+                Comment(
+                    path=unit.file,
+                    line=unit.line,
+                    pattern=label,
+                    why=why,
+                    suggestion=suggestion,
+                    security_critical=PATTERNS[label].security_critical,
+                    source="reviewer",
+                    evidence=evidence,
+                    confidence=round(float(prediction.confidence), 4),
+                )
             )
-        )
+        flagged = threshold is not None and call.security >= threshold
+        if flagged and not (confident and PATTERNS[label].security_critical):
+            why, suggestion = comment_text(call.security_pattern, unit.function)
+            comments.append(
+                Comment(
+                    path=unit.file,
+                    line=unit.line,
+                    pattern=call.security_pattern,
+                    why=f"Possibly (the reviewer is unsure, {call.security:.0%}): {why}",
+                    suggestion=suggestion,
+                    security_critical=True,
+                    source="reviewer",
+                    evidence=evidence,
+                    confidence=round(call.security, 4),
+                    uncertain=True,
+                )
+            )
     return comments
 
 
@@ -157,6 +222,7 @@ def merge(reviewer: list[Comment], analyzer: list[Comment]) -> list[Comment]:
         kept = by_key[key]
         kept.evidence = sorted(set(kept.evidence) | set(comment.evidence))
         kept.security_critical = kept.security_critical or comment.security_critical
+        kept.uncertain = kept.uncertain and comment.uncertain
     return sorted(by_key.values(), key=lambda c: (c.path, c.line, c.pattern))
 
 
@@ -166,6 +232,7 @@ def review(
     sources: dict[str, str] | None = None,
     changed: dict[str, list[int]] | None = None,
     run: str | None = None,
+    security: str = "runs/security.json",
 ) -> dict[str, Any]:
     """Comments from the reviewer (when `run` names a trained reviewer: a run directory or its
     task file, relative to this folder) and the analyzer, on `analyze`'s outputs.
@@ -181,7 +248,9 @@ def review(
     errors = analysis["errors"]
     found = []
     if run is not None and not errors:
-        found = reviewer_comments(analysis, reviewer(HERE / run))
+        model, run_dir = reviewer(HERE / run)
+        threshold = security_threshold(HERE / security, run_dir)
+        found = reviewer_comments(analysis, model, threshold)
     comments = merge(found, analyzer_comments(analysis))
     decision = verdict(comments, errors)
     critical = sorted({c.pattern for c in comments if c.security_critical})
@@ -200,10 +269,12 @@ def review(
     }
 
 
-def review_analysis(analysis: dict[str, Any], run: str | None = None) -> dict[str, Any]:
+def review_analysis(
+    analysis: dict[str, Any], run: str | None = None, security: str = "runs/security.json"
+) -> dict[str, Any]:
     """`review` on a whole `analyze` result."""
     keys = ("findings", "errors", "sources", "changed")
-    return review(**{k: analysis.get(k) for k in keys}, run=run)
+    return review(**{k: analysis.get(k) for k in keys}, run=run, security=security)
 
 
 def to_json(result: dict[str, Any]) -> str:

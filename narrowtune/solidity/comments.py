@@ -25,11 +25,11 @@ class Comment:
     source: str = "reviewer"  # "analyzer" or "reviewer"
     evidence: list[str] = field(default_factory=list)  # the analyzer's messages
     confidence: float | None = None
+    uncertain: bool = False  # the reviewer is unsure: flagged so that a human looks
 
     def body(self) -> str:
-        head = f"**{self.pattern}**" + (
-            " (security-critical: a human decides)" if self.security_critical else ""
-        )
+        head = f"**{self.pattern}**" + (" (possible)" if self.uncertain else "")
+        head += " (security-critical: a human decides)" if self.security_critical else ""
         parts = [head, f"Why it matters: {self.why}", f"Suggested change: {self.suggestion}"]
         if self.evidence:
             parts.append("Analyzer evidence:\n" + "\n".join(f"- {e}" for e in self.evidence))
