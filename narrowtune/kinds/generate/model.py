@@ -27,7 +27,6 @@ from narrowtune.kinds.base import Generation, Prediction
 from narrowtune.kinds.generate.contract import Contract
 from narrowtune.kinds.lm.base import base_name, is_bundled
 from narrowtune.kinds.lm.causal import (
-    GrammarLogits,
     LMError,
     base_card_notes,
     encode_conversation,
@@ -35,6 +34,7 @@ from narrowtune.kinds.lm.causal import (
     reply_end_ids,
     stop_token_ids,
 )
+from narrowtune.kinds.lm.decode import decode_batch
 from narrowtune.kinds.lm.grammar import GrammarMatcher
 from narrowtune.kinds.lm.template import STOP_STRINGS, cut_at_stop, with_system
 
@@ -211,21 +211,7 @@ class GenerateModel:
             encode_conversation(self.tokenizer, c, add_generation_prompt=True)[0]
             for c in conversations
         ]
-        width = max(len(p) for p in prompts)
-        pad_id = self.tokenizer.pad_token_id
-        pad_id = int(pad_id if pad_id is not None else self._stop_ids[0])
-        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-        attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, ids in enumerate(prompts):
-            input_ids[row, width - len(ids) :] = torch.tensor(ids)
-            attention[row, width - len(ids) :] = 1
-        options: dict[str, Any] = {
-            "max_new_tokens": max_new_tokens or self.config.max_new_tokens,
-            "eos_token_id": self._stop_ids,
-            "pad_token_id": pad_id,
-            "return_dict_in_generate": True,
-            "output_logits": True,
-        }
+        options: dict[str, Any] = {"max_new_tokens": max_new_tokens or self.config.max_new_tokens}
         if temperature > 0:
             options.update(do_sample=True, temperature=temperature, top_p=RETRY_TOP_P, top_k=0)
         else:
@@ -234,39 +220,22 @@ class GenerateModel:
             options["bad_words_ids"] = self._banned
         if stop:
             options.update(stop_strings=list(stop), tokenizer=self.tokenizer)
-        if constrained:
-            from transformers import LogitsProcessorList
-
-            grammar = GrammarLogits(self._matchers(len(prompts)), width, self._stop_ids)
-            options["logits_processor"] = LogitsProcessorList([grammar])
-        with torch.inference_mode(), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            out = self.lm.generate(
-                input_ids=input_ids.to(self.device),
-                attention_mask=attention.to(self.device),
-                **options,
-            )
-        generated = out.sequences[:, width:].cpu()
-        # log-probability of each chosen token, step by step (never all steps x vocab at once)
-        chosen = torch.stack(
-            [
-                step.float().log_softmax(-1).cpu().gather(-1, generated[:, i : i + 1]).squeeze(-1)
-                for i, step in enumerate(out.logits)
-            ],
-            dim=1,
+        rows = decode_batch(
+            self.lm,
+            self.tokenizer,
+            prompts,
+            self._stop_ids,
+            self.device,
+            options=options,
+            matchers=self._matchers(len(prompts)) if constrained else None,
+            seed=seed,
         )
         results = []
-        stop_set = set(self._stop_ids)
-        for row, prompt in enumerate(prompts):
-            tokens = generated[row].tolist()
-            end = next((i for i, t in enumerate(tokens) if t in stop_set), None)
-            kept = tokens if end is None else tokens[:end]
-            scored = chosen[row, : len(tokens) if end is None else end + 1]
-            text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        for row in rows:
+            text = self.tokenizer.decode(row.kept, skip_special_tokens=True)
             text, cut = cut_at_stop(text, [*STOP_STRINGS, *stop])
-            finish = "stop" if end is not None or cut else "length"
-            confidence = float(torch.exp(scored.mean())) if scored.numel() else 0.0
-            results.append((text.strip(), confidence, len(prompt), len(kept), finish))
+            finish = "stop" if row.ended or cut else "length"
+            results.append((text.strip(), row.confidence, row.prompt_tokens, len(row.kept), finish))
         return results
 
     def _matchers(self, count: int) -> list[GrammarMatcher]:

@@ -30,7 +30,6 @@ from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.base import Generation, Prediction
 from narrowtune.kinds.lm.base import base_name
 from narrowtune.kinds.lm.causal import (
-    GrammarLogits,
     LMError,
     base_card_notes,
     encode_conversation,
@@ -38,6 +37,7 @@ from narrowtune.kinds.lm.causal import (
     reply_end_ids,
     stop_token_ids,
 )
+from narrowtune.kinds.lm.decode import decode_batch
 from narrowtune.kinds.lm.grammar import (
     COMPACT_JSON_OPTIONS,
     GrammarMatcher,
@@ -212,73 +212,47 @@ class ToolCallModel:
         return out
 
     def _generate(self, turns: Sequence[Turn], max_new_tokens: int) -> list[dict[str, Any]]:
-        from transformers import LogitsProcessorList
-
         prompts = [
             encode_conversation(self.tokenizer, self.conversation(t), add_generation_prompt=True)[0]
             for t in turns
         ]
-        width = max(len(p) for p in prompts)
-        pad_id = self.tokenizer.pad_token_id
-        pad_id = int(pad_id if pad_id is not None else self._stop_ids[0])
-        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-        attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, ids in enumerate(prompts):
-            input_ids[row, width - len(ids) :] = torch.tensor(ids)
-            attention[row, width - len(ids) :] = 1
         grammars = [self._grammar(t) for t in turns]
-        options: dict[str, Any] = {
-            "max_new_tokens": max_new_tokens,
-            "eos_token_id": self._stop_ids,
-            "pad_token_id": pad_id,
-            "return_dict_in_generate": True,
-            "output_logits": True,
-            "do_sample": False,
-            "temperature": None,
-            "top_p": None,
-            "top_k": None,
-        }
+        matchers = None
         if all(g is not None for g in grammars):
             tokenizer = self._llg_tokenizer()
             matchers = [GrammarMatcher(tokenizer, g) for g in grammars if g is not None]
-            options["logits_processor"] = LogitsProcessorList(
-                [GrammarLogits(matchers, width, self._stop_ids)]
-            )
-        with torch.inference_mode():
-            result = self.lm.generate(
-                input_ids=input_ids.to(self.device),
-                attention_mask=attention.to(self.device),
-                **options,
-            )
-        generated = result.sequences[:, width:].cpu()
-        chosen = torch.stack(
-            [
-                s.float().log_softmax(-1).cpu().gather(-1, generated[:, i : i + 1]).squeeze(-1)
-                for i, s in enumerate(result.logits)
-            ],
-            dim=1,
+        rows = decode_batch(
+            self.lm,
+            self.tokenizer,
+            prompts,
+            self._stop_ids,
+            self.device,
+            options={
+                "max_new_tokens": max_new_tokens,
+                "do_sample": False,
+                "temperature": None,
+                "top_p": None,
+                "top_k": None,
+            },
+            matchers=matchers,
         )
-        stop_set = set(self._stop_ids)
         out = []
-        for row, prompt in enumerate(prompts):
-            tokens = generated[row].tolist()
-            end = next((i for i, t in enumerate(tokens) if t in stop_set), None)
-            kept = tokens if end is None else tokens[:end]
-            logprobs = chosen[row, : len(kept)].tolist()
+        for row in rows:
+            kept = row.kept
+            logprobs = row.scored[: len(kept)].tolist()
             # character offset where each kept token ends, for per-call confidences
             ends = [len(self.tokenizer.decode(kept[: i + 1])) for i in range(len(kept))]
             text = self.tokenizer.decode(kept, skip_special_tokens=True)
             text, cut = cut_at_stop(text, STOP_STRINGS)
-            whole = chosen[row, : len(tokens) if end is None else end + 1]
             out.append(
                 {
                     "text": text,
                     "logprobs": logprobs,
                     "ends": ends,
-                    "confidence": float(torch.exp(whole.mean())) if whole.numel() else 0.0,
-                    "prompt_tokens": len(prompt),
+                    "confidence": row.confidence,
+                    "prompt_tokens": row.prompt_tokens,
                     "completion_tokens": len(kept),
-                    "finish": "stop" if end is not None or cut else "length",
+                    "finish": "stop" if row.ended or cut else "length",
                 }
             )
         return out
