@@ -1,0 +1,74 @@
+"""What the causal-LM benchmark runners (`generate_common`, `tool_call_common`) and the other
+benchmark scripts share: where results go, the provenance every result records, and the step
+that evaluates a trained model and writes `<stem>.json` plus `<stem>_outputs.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from narrowtune.evaluate import machine_description
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def rounded(value: Any) -> Any:
+    """A float to 4 decimals; anything else as it is."""
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def provenance() -> dict[str, str]:
+    """`command` (with the cores and threads this process really ran on), `date`, `machine`."""
+    cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    prefix = (f"OMP_NUM_THREADS={threads} " if threads else "") + f"taskset -c {cores}"
+    return {
+        "command": f"{prefix} python " + " ".join(sys.argv),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": machine_description() + f", pinned to core(s) {cores} ({prefix})",
+    }
+
+
+def progress(stage: str, done: int, total: int) -> None:
+    """Print a training/evaluation stage with the time (UTC)."""
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {stage} {done}/{total}", flush=True)
+
+
+def evaluate_and_write(
+    kind: Any,
+    task: Any,
+    model: Any,
+    splits: Any,
+    train_seconds: float,
+    flatten: Callable[[dict[str, Any], Any, float], dict[str, Any]],
+    stem: str,
+    *,
+    ensure_ascii: bool = True,
+) -> dict[str, Any]:
+    """Evaluate `model` against its baselines (with latency), write the flat result (plus
+    provenance) to `RESULTS/<stem>.json` and the outputs to `RESULTS/<stem>_outputs.jsonl`,
+    print the result and return it."""
+    evaluation = kind.evaluate(
+        task,
+        model,
+        splits,
+        baselines=True,
+        latency=True,
+        train_seconds=train_seconds,
+        progress=progress,
+    ).to_dict()
+    result = {**flatten(evaluation, model, train_seconds), **provenance()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    with (RESULTS / f"{stem}_outputs.jsonl").open("w", encoding="utf-8") as handle:
+        for row in evaluation["outputs"]:
+            handle.write(json.dumps(row, ensure_ascii=ensure_ascii) + "\n")
+    print(json.dumps(result, indent=2), flush=True)
+    return result
