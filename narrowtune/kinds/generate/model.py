@@ -30,8 +30,10 @@ from narrowtune.kinds.lm.causal import (
     LMError,
     base_card_notes,
     encode_conversation,
+    load_adapted,
     load_base,
     reply_end_ids,
+    save_adapter,
     stop_token_ids,
 )
 from narrowtune.kinds.lm.decode import decode_batch
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
     from narrowtune.task import Task
 
 CONFIG_FILE = "generate.json"
-ADAPTER_FILE = "adapter_model.safetensors"
 CHECKER_FILE = "checker.py"
 RETRY_TEMPERATURE = 0.7
 RETRY_TOP_P = 0.95
@@ -423,8 +424,6 @@ class GenerateModel:
 
     def save(self, directory: Path) -> None:
         """Write the LoRA adapter (safetensors), the config and the contract's checker file."""
-        from safetensors.torch import save_file
-
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         checker_file = None
@@ -435,12 +434,7 @@ class GenerateModel:
         config = asdict(self.config)
         config["contract"] = self.contract.to_dict(checker_file)
         if self.adapter is not None:
-            state, peft_config = self.adapter
-            save_file(
-                {k: v.detach().contiguous().cpu() for k, v in state.items()},
-                str(directory / ADAPTER_FILE),
-            )
-            (directory / "adapter_config.json").write_text(json.dumps(peft_config, indent=2))
+            save_adapter(directory, self.adapter)
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
 
 
@@ -463,18 +457,7 @@ def load(directory: Path | str, *, backend: str = "torch") -> GenerateModel:
     contract = Contract(config.contract, directory)
     if backend == "llamacpp":
         return load_gguf(directory, config, contract)
-    lm, tokenizer, _ = load_base(config.base)
-    adapter = None
-    if (directory / ADAPTER_FILE).is_file():
-        from peft import PeftModel
-        from peft.utils import get_peft_model_state_dict
-
-        peft_model = PeftModel.from_pretrained(lm, directory)
-        adapter = (
-            {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()},
-            json.loads((directory / "adapter_config.json").read_text()),
-        )
-        lm = peft_model.merge_and_unload()
+    lm, tokenizer, adapter = load_adapted(directory, config.base)
     return GenerateModel(lm, tokenizer, config, contract, adapter=adapter)
 
 

@@ -6,6 +6,7 @@ QLoRA). Kind-specific behaviour (contracts, tool policies) stays in each kind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,41 @@ def merge_into_base(name: str, state: dict[str, torch.Tensor], adapter_config: d
     peft_model = get_peft_model(lm, config)
     set_peft_model_state_dict(peft_model, state)
     return peft_model.merge_and_unload()
+
+
+ADAPTER_FILE = "adapter_model.safetensors"
+ADAPTER_CONFIG_FILE = "adapter_config.json"
+Adapter = tuple[dict[str, torch.Tensor], dict[str, Any]]
+
+
+def save_adapter(directory: Path, adapter: Adapter) -> None:
+    """Write a LoRA adapter (its state as safetensors, its PEFT config as JSON) to `directory`."""
+    from safetensors.torch import save_file
+
+    state, peft_config = adapter
+    save_file(
+        {k: v.detach().contiguous().cpu() for k, v in state.items()},
+        str(directory / ADAPTER_FILE),
+    )
+    (directory / ADAPTER_CONFIG_FILE).write_text(json.dumps(peft_config, indent=2))
+
+
+def load_adapted(directory: Path, base: str) -> tuple[Any, Any, Adapter | None]:
+    """(model, tokenizer, adapter) of `base` with the LoRA adapter saved in `directory` merged
+    in (the bare base and no adapter when `directory` holds none)."""
+    lm, tokenizer, _ = load_base(base)
+    adapter = None
+    if (directory / ADAPTER_FILE).is_file():
+        from peft import PeftModel
+        from peft.utils import get_peft_model_state_dict
+
+        peft_model = PeftModel.from_pretrained(lm, directory)
+        adapter = (
+            {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()},
+            json.loads((directory / ADAPTER_CONFIG_FILE).read_text()),
+        )
+        lm = peft_model.merge_and_unload()
+    return lm, tokenizer, adapter
 
 
 def base_card_notes(name: str) -> list[str]:

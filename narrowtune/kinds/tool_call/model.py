@@ -33,8 +33,10 @@ from narrowtune.kinds.lm.causal import (
     LMError,
     base_card_notes,
     encode_conversation,
+    load_adapted,
     load_base,
     reply_end_ids,
+    save_adapter,
     stop_token_ids,
 )
 from narrowtune.kinds.lm.decode import decode_batch
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
     from narrowtune.task import Task
 
 CONFIG_FILE = "tool_call.json"
-ADAPTER_FILE = "adapter_model.safetensors"
 STATUSES = ("execute", "confirm", "escalate", "invalid")
 CONFIDENCE_NOTE = "geometric mean probability of the tokens that wrote the call"
 
@@ -381,17 +382,10 @@ class ToolCallModel:
         return Turn(conversation_of(messages), toolset, names, require)
 
     def save(self, directory: Path) -> None:
-        from safetensors.torch import save_file
-
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         if self.adapter is not None:
-            state, peft_config = self.adapter
-            save_file(
-                {k: v.detach().contiguous().cpu() for k, v in state.items()},
-                str(directory / ADAPTER_FILE),
-            )
-            (directory / "adapter_config.json").write_text(json.dumps(peft_config, indent=2))
+            save_adapter(directory, self.adapter)
         (directory / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=2))
 
 
@@ -480,18 +474,7 @@ def load(directory: Path | str, *, backend: str = "torch") -> ToolCallModel:
     if not config_path.is_file():
         raise NarrowtuneError(f"{directory} holds no trained tool caller ({CONFIG_FILE} missing)")
     config = ToolCallConfig(**json.loads(config_path.read_text()))
-    lm, tokenizer, _ = load_base(config.base)
-    adapter = None
-    if (directory / ADAPTER_FILE).is_file():
-        from peft import PeftModel
-        from peft.utils import get_peft_model_state_dict
-
-        peft_model = PeftModel.from_pretrained(lm, directory)
-        adapter = (
-            {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()},
-            json.loads((directory / "adapter_config.json").read_text()),
-        )
-        lm = peft_model.merge_and_unload()
+    lm, tokenizer, adapter = load_adapted(directory, config.base)
     return ToolCallModel(lm, tokenizer, config, adapter=adapter)
 
 
