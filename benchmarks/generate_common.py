@@ -8,15 +8,10 @@ machine) and the outputs side by side in `generate_<example>_outputs.jsonl` next
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
-from lm_common import evaluate_and_write, progress, rounded
-
-from narrowtune.data import load_splits
-from narrowtune.kinds import get_kind
-from narrowtune.task import load_task
+from lm_common import evaluate_and_write, prepare, rounded, train_timed
 
 METRICS = (
     "contract_rate_before_retry",
@@ -84,11 +79,7 @@ def options() -> argparse.Namespace:
 
 def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
     args = options()
-    if args.setting:
-        name = f"{name}_{args.setting}"
-    task = load_task(task_file, [*overrides, *args.set])
-    splits = load_splits(task)
-    kind = get_kind("generate")
+    name, task, splits, kind = prepare("generate", name, task_file, overrides, args)
     if args.load_model:
         from narrowtune.kinds.generate.model import load
 
@@ -97,14 +88,7 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
         train_seconds = config.train_tokens / config.train_tokens_per_s
         print(f"loaded {args.load_model}: {config.steps} steps, ~{train_seconds:.0f} s", flush=True)
     else:
-        began = time.perf_counter()
-        model = kind.train(task, splits.train, splits.validation, progress=progress)
-        train_seconds = time.perf_counter() - began
-        print(
-            f"trained in {train_seconds:.0f} s: {model.config.validation_loss_before} -> "
-            f"{model.config.validation_loss_after}",
-            flush=True,
-        )
+        model, train_seconds = train_timed(kind, task, splits)
     if args.save_model:
         model.save(args.save_model)
         print(f"model saved to {args.save_model}", flush=True)

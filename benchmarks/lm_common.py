@@ -5,15 +5,20 @@ that evaluates a trained model and writes `<stem>.json` plus `<stem>_outputs.jso
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from narrowtune.data import load_splits
 from narrowtune.evaluate import machine_description
+from narrowtune.kinds import get_kind
+from narrowtune.task import load_task
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -39,6 +44,33 @@ def provenance() -> dict[str, str]:
 def progress(stage: str, done: int, total: int) -> None:
     """Print a training/evaluation stage with the time (UTC)."""
     print(f"[{datetime.now(UTC):%H:%M:%S}] {stage} {done}/{total}", flush=True)
+
+
+def prepare(
+    kind_name: str, name: str, task_file: Path, overrides: list[str], args: argparse.Namespace
+) -> tuple[str, Any, Any, Any]:
+    """(results name, task, splits, kind): the task file with the script's overrides then the
+    command line's `--set`s; `--setting` suffixes the name."""
+    if args.setting:
+        name = f"{name}_{args.setting}"
+    task = load_task(task_file, [*overrides, *args.set])
+    return name, task, load_splits(task), get_kind(kind_name)
+
+
+def train_timed(
+    kind: Any, task: Any, splits: Any, tail: Callable[[Any], str] = lambda model: ""
+) -> tuple[Any, float]:
+    """Train on the splits; print the seconds taken and the validation loss before -> after
+    (then `tail(model)`); return the model and the seconds."""
+    began = time.perf_counter()
+    model = kind.train(task, splits.train, splits.validation, progress=progress)
+    train_seconds = time.perf_counter() - began
+    print(
+        f"trained in {train_seconds:.0f} s: {model.config.validation_loss_before} -> "
+        f"{model.config.validation_loss_after}{tail(model)}",
+        flush=True,
+    )
+    return model, train_seconds
 
 
 def evaluate_and_write(

@@ -8,15 +8,10 @@ Keys per system: no prefix for the fine-tuned model, `base_zero_shot_`, `base_fe
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
-from lm_common import evaluate_and_write, progress, rounded
-
-from narrowtune.data import load_splits
-from narrowtune.kinds import get_kind
-from narrowtune.task import load_task
+from lm_common import evaluate_and_write, prepare, rounded, train_timed
 
 METRICS = (
     "ast_accuracy",
@@ -88,19 +83,10 @@ def options(description: str) -> argparse.Namespace:
 
 
 def run(name: str, task_file: Path, overrides: list[str], args: argparse.Namespace) -> None:
-    if args.setting:
-        name = f"{name}_{args.setting}"
-    task = load_task(task_file, [*overrides, *args.set])
-    splits = load_splits(task)
-    kind = get_kind("tool_call")
+    name, task, splits, kind = prepare("tool_call", name, task_file, overrides, args)
     print(f"splits {splits.sizes()}", flush=True)
-    began = time.perf_counter()
-    model = kind.train(task, splits.train, splits.validation, progress=progress)
-    train_seconds = time.perf_counter() - began
-    print(
-        f"trained in {train_seconds:.0f} s: {model.config.validation_loss_before} -> "
-        f"{model.config.validation_loss_after}; threshold {model.config.threshold}",
-        flush=True,
+    model, train_seconds = train_timed(
+        kind, task, splits, lambda m: f"; threshold {m.config.threshold}"
     )
     if args.save_model:
         model.save(args.save_model)
