@@ -30,9 +30,9 @@ from narrowtune.kinds.lm.causal import (
     LMError,
     base_card_notes,
     encode_conversation,
+    grammar_tokenizer,
     load_adapted,
     load_base,
-    reply_end_ids,
     save_adapter,
     stop_token_ids,
 )
@@ -250,17 +250,14 @@ class GenerateModel:
         """llguidance's view of this model's vocabulary (built on first use, about 3 s for
         Gemma's 262k tokens, then kept)."""
         if self._grammar_tokenizer is None:
-            from narrowtune.kinds.lm.grammar import hf_tokenizer, llamacpp_tokenizer
+            from narrowtune.kinds.lm.grammar import llamacpp_tokenizer
 
             if self.runner is not None:
                 self._grammar_tokenizer = llamacpp_tokenizer(
                     self.runner.llm, sorted(self.runner.stops)
                 )
             else:
-                width = int(self.lm.get_output_embeddings().weight.shape[0])
-                self._grammar_tokenizer = hf_tokenizer(
-                    self.tokenizer, reply_end_ids(self.tokenizer), max(width, len(self.tokenizer))
-                )
+                self._grammar_tokenizer = grammar_tokenizer(self.lm, self.tokenizer)
         return self._grammar_tokenizer
 
     def with_schema(self, schema: dict[str, Any]) -> GenerateModel:

@@ -70,6 +70,15 @@ def reply_end_ids(tokenizer: Any) -> list[int]:
     return sorted(ids)
 
 
+def grammar_tokenizer(lm: Any, tokenizer: Any) -> Any:
+    """llguidance's view of a transformers model's vocabulary (the output embedding's width,
+    or the tokenizer's when larger), ending a reply at `reply_end_ids`."""
+    from narrowtune.kinds.lm.grammar import hf_tokenizer
+
+    width = int(lm.get_output_embeddings().weight.shape[0])
+    return hf_tokenizer(tokenizer, reply_end_ids(tokenizer), max(width, len(tokenizer)))
+
+
 class GrammarLogits:
     """A transformers logits processor keeping each row of a batch inside its grammar.
 

@@ -33,9 +33,9 @@ from narrowtune.kinds.lm.causal import (
     LMError,
     base_card_notes,
     encode_conversation,
+    grammar_tokenizer,
     load_adapted,
     load_base,
-    reply_end_ids,
     save_adapter,
     stop_token_ids,
 )
@@ -44,7 +44,6 @@ from narrowtune.kinds.lm.grammar import (
     COMPACT_JSON_OPTIONS,
     GrammarMatcher,
     compile_grammar,
-    hf_tokenizer,
 )
 from narrowtune.kinds.lm.template import STOP_STRINGS, cut_at_stop
 from narrowtune.kinds.tool_call.format import Action, call_spans, parse_action, template_messages
@@ -193,10 +192,7 @@ class ToolCallModel:
 
     def _llg_tokenizer(self) -> Any:
         if self._llg is None:
-            width = int(self.lm.get_output_embeddings().weight.shape[0])
-            self._llg = hf_tokenizer(
-                self.tokenizer, reply_end_ids(self.tokenizer), max(width, len(self.tokenizer))
-            )
+            self._llg = grammar_tokenizer(self.lm, self.tokenizer)
         return self._llg
 
     def decide(
