@@ -8,21 +8,11 @@ machine) and the outputs side by side in `generate_<example>_outputs.jsonl` next
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from narrowtune.data import load_splits
-from narrowtune.evaluate import machine_description
-from narrowtune.kinds import get_kind
-from narrowtune.task import load_task
+from lm_common import evaluate_and_write, prepare, rounded, train_timed
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 METRICS = (
     "contract_rate_before_retry",
     "contract_rate",
@@ -36,10 +26,6 @@ METRICS = (
     "generate_tokens_per_s",
 )
 PREFIX = {"fine-tuned (LoRA)": "", "base, zero-shot": "base_zero_shot_"}
-
-
-def _round(value: Any) -> Any:
-    return round(value, 4) if isinstance(value, float) else value
 
 
 def flatten(evaluation: dict[str, Any], model: Any, train_seconds: float) -> dict[str, Any]:
@@ -58,7 +44,7 @@ def flatten(evaluation: dict[str, Any], model: Any, train_seconds: float) -> dic
         for key in METRICS:
             if metrics.get(key) is not None:
                 name = "contract_rate_after_retry" if key == "contract_rate" else key
-                out[prefix + name] = _round(metrics[key])
+                out[prefix + name] = rounded(metrics[key])
         if not prefix:
             out["valid_or_flagged"] = metrics["valid_or_flagged"]
         latency = system.get("latency") or {}
@@ -67,18 +53,6 @@ def flatten(evaluation: dict[str, Any], model: Any, train_seconds: float) -> dic
                 value = latency[key]
                 out[prefix + key] = round(value, 6 if key == "cost_per_1k_usd" else 2)
     return out
-
-
-def provenance() -> dict[str, str]:
-    """`command` (with the cores and threads this process really ran on), `date`, `machine`."""
-    cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
-    threads = os.environ.get("OMP_NUM_THREADS", "")
-    prefix = (f"OMP_NUM_THREADS={threads} " if threads else "") + f"taskset -c {cores}"
-    return {
-        "command": f"{prefix} python " + " ".join(sys.argv),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": machine_description() + f", pinned to core(s) {cores} ({prefix})",
-    }
 
 
 def options() -> argparse.Namespace:
@@ -105,15 +79,7 @@ def options() -> argparse.Namespace:
 
 def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
     args = options()
-    if args.setting:
-        name = f"{name}_{args.setting}"
-    task = load_task(task_file, [*overrides, *args.set])
-    splits = load_splits(task)
-    kind = get_kind("generate")
-
-    def progress(stage: str, done: int, total: int) -> None:
-        print(f"[{datetime.now(UTC):%H:%M:%S}] {stage} {done}/{total}", flush=True)
-
+    name, task, splits, kind = prepare("generate", name, task_file, overrides, args)
     if args.load_model:
         from narrowtune.kinds.generate.model import load
 
@@ -122,32 +88,10 @@ def run(name: str, task_file: Path, overrides: list[str]) -> dict[str, Any]:
         train_seconds = config.train_tokens / config.train_tokens_per_s
         print(f"loaded {args.load_model}: {config.steps} steps, ~{train_seconds:.0f} s", flush=True)
     else:
-        began = time.perf_counter()
-        model = kind.train(task, splits.train, splits.validation, progress=progress)
-        train_seconds = time.perf_counter() - began
-        print(
-            f"trained in {train_seconds:.0f} s: {model.config.validation_loss_before} -> "
-            f"{model.config.validation_loss_after}",
-            flush=True,
-        )
+        model, train_seconds = train_timed(kind, task, splits)
     if args.save_model:
         model.save(args.save_model)
         print(f"model saved to {args.save_model}", flush=True)
-    evaluation = kind.evaluate(
-        task,
-        model,
-        splits,
-        baselines=True,
-        latency=True,
-        train_seconds=train_seconds,
-        progress=progress,
-    ).to_dict()
-    result = flatten(evaluation, model, train_seconds)
-    result.update(provenance())
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"generate_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    with (RESULTS / f"generate_{name}_outputs.jsonl").open("w", encoding="utf-8") as handle:
-        for row in evaluation["outputs"]:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(json.dumps(result, indent=2), flush=True)
-    return result
+    return evaluate_and_write(
+        kind, task, model, splits, train_seconds, flatten, f"generate_{name}", ensure_ascii=False
+    )

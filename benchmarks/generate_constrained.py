@@ -33,7 +33,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_common import RESULTS, ROOT, provenance
+from lm_common import RESULTS, ROOT, provenance
 
 TASK = ROOT / "narrowtune" / "demo" / "task.yaml"
 

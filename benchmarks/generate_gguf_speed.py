@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_common import ROOT, provenance
+from lm_common import ROOT, provenance
 
 RESULTS = ROOT / "benchmarks" / "results"
 

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_common import ROOT, run
+from generate_common import run
+from lm_common import ROOT
 
 OVERRIDES = [
     "generate.max_steps=30",

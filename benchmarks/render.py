@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,16 @@ def _value(value: object) -> str:
     return str(value)
 
 
+def _row(cells: Sequence[object]) -> str:
+    """One Markdown table row."""
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]] = ()) -> list[str]:
+    """A Markdown table's lines: the header, its separator, then the rows."""
+    return [_row(headers), "|" + "---|" * len(headers), *(_row(r) for r in rows)]
+
+
 def render_file(path: Path) -> str:
     data = json.loads(path.read_text())
     meta = {k: data.pop(k, None) for k in ("command", "date", "machine")}
@@ -39,13 +50,11 @@ def render_file(path: Path) -> str:
         f"- date: {meta['date']}",
         f"- machine: {meta['machine']}",
         "",
-        "| key | value |",
-        "|---|---|",
+        *_table(
+            ("key", "value"),
+            ((k, _value(json.dumps(v) if isinstance(v, dict) else v)) for k, v in data.items()),
+        ),
     ]
-    for key, value in data.items():
-        if isinstance(value, dict):
-            value = json.dumps(value)
-        lines.append(f"| {key} | {_value(value)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -390,12 +399,12 @@ HEADLINES = [
 
 
 def headline_table() -> str:
-    lines = ["| figure | value | target | file |", "|---|---|---|---|"]
+    lines = _table(("figure", "value", "target", "file"))
     for name, key, label, target in HEADLINES:
         path = RESULTS / name
         data = json.loads(path.read_text()) if path.exists() else {}
         value = _value(data[key]) if key in data else "not measured"
-        lines.append(f"| {label} | {value} | {target} | `{name}` |")
+        lines.append(_row((label, value, target, f"`{name}`")))
     return "\n".join(lines) + "\n"
 
 
@@ -412,15 +421,21 @@ def scenarios_table() -> str:
         "(examples/advise_scenarios/make_scenarios.py); confirmed: whether the measurement "
         "behind it (examples/advise_scenarios/measure.py) holds on this run.",
         "",
-        "| scenario | expected | advise decided | agrees | confirmed | measurement |",
-        "|---|---|---|---|---|---|",
+        *_table(
+            ("scenario", "expected", "advise decided", "agrees", "confirmed", "measurement"),
+            (
+                (
+                    name,
+                    data[name + "_expected"],
+                    data[name + "_decision"],
+                    "yes" if data[name + "_agrees"] else "no",
+                    "yes" if data[name + "_confirmed"] else "no",
+                    data[name + "_measurement"],
+                )
+                for name in data.get("order") or []
+            ),
+        ),
     ]
-    for name in data.get("order") or []:
-        lines.append(
-            f"| {name} | {data[name + '_expected']} | {data[name + '_decision']} | "
-            f"{'yes' if data[name + '_agrees'] else 'no'} | "
-            f"{'yes' if data[name + '_confirmed'] else 'no'} | {data[name + '_measurement']} |"
-        )
     return "\n".join(lines) + "\n\n"
 
 
@@ -438,23 +453,23 @@ def retrieval_tables() -> str:
             f"From `{path.name}` ({data['date']}): {data['queries']} labeled queries over "
             f"{data['documents']} documents ({data['chunks']} chunks), k = {data['k']}.",
             "",
-            "| mode | recall@5 | MRR | recall@5, query + intent | MRR, query + intent "
-            "| query p50 ms | query p95 ms |",
-            "|---|---|---|---|---|---|---|",
+            *_table(
+                (
+                    "mode",
+                    "recall@5",
+                    "MRR",
+                    "recall@5, query + intent",
+                    "MRR, query + intent",
+                    "query p50 ms",
+                    "query p95 ms",
+                ),
+                (
+                    (mode, *(_value(data[f"{mode}_{k}"]) for k in RETRIEVAL_KEYS))
+                    for mode in ("vector", "bm25", "hybrid")
+                ),
+            ),
+            "",
         ]
-        for mode in ("vector", "bm25", "hybrid"):
-            keys = (
-                "recall_at_5",
-                "mrr",
-                "with_intent_recall_at_5",
-                "with_intent_mrr",
-                "query_p50_ms",
-                "query_p95_ms",
-            )
-            parts.append(
-                f"| {mode} | " + " | ".join(_value(data[f"{mode}_{k}"]) for k in keys) + " |"
-            )
-        parts.append("")
     scale = [RESULTS / f"retrieval_scale_{tag}.json" for tag in ("10k", "100k")]
     scale = [p for p in scale if p.exists()]
     if scale:
@@ -465,9 +480,19 @@ def retrieval_tables() -> str:
             "set's vectors, perturbed; see benchmarks/retrieval_scale.py). Query times include "
             "embedding the query (vector, hybrid).",
             "",
-            "| file | store | chunks | embedding reused | build s | of which embedding s "
-            "| vector p50 / p95 ms | bm25 p50 / p95 ms | hybrid p50 / p95 ms |",
-            "|---|---|---|---|---|---|---|---|---|",
+            *_table(
+                (
+                    "file",
+                    "store",
+                    "chunks",
+                    "embedding reused",
+                    "build s",
+                    "of which embedding s",
+                    "vector p50 / p95 ms",
+                    "bm25 p50 / p95 ms",
+                    "hybrid p50 / p95 ms",
+                )
+            ),
         ]
         for path in scale:
             data = json.loads(path.read_text())
@@ -480,10 +505,17 @@ def retrieval_tables() -> str:
                     for mode in ("vector", "bm25", "hybrid")
                 ]
                 parts.append(
-                    f"| `{path.name}` | {store} | {data[f'{store}_chunks']} "
-                    f"| {_value(data['embedding_reused'])} "
-                    f"| {_value(data[f'{store}_build_seconds'])} "
-                    f"| {_value(data[f'{store}_embed_seconds'])} | " + " | ".join(cells) + " |"
+                    _row(
+                        (
+                            f"`{path.name}`",
+                            store,
+                            data[f"{store}_chunks"],
+                            _value(data["embedding_reused"]),
+                            _value(data[f"{store}_build_seconds"]),
+                            _value(data[f"{store}_embed_seconds"]),
+                            *cells,
+                        )
+                    )
                 )
         parts.append("")
     path = RESULTS / "retrieval_stores.json"
@@ -495,9 +527,18 @@ def retrieval_tables() -> str:
             f"From `{path.name}` ({data['date']}): {data['vectors']}, {data['dim']} dimensions, "
             f"k = {data['k']}, one thread. sqlite-vec: {data['sqlite_vec_status']}.",
             "",
-            "| store | package MB | size | build s | query p50 / p95 ms | filtered p50 ms "
-            "| delete 100 + add 100, s | recall@5 vs exact |",
-            "|---|---|---|---|---|---|---|---|",
+            *_table(
+                (
+                    "store",
+                    "package MB",
+                    "size",
+                    "build s",
+                    "query p50 / p95 ms",
+                    "filtered p50 ms",
+                    "delete 100 + add 100, s",
+                    "recall@5 vs exact",
+                )
+            ),
         ]
         for store in ("faiss", "usearch", "lancedb"):
             for size in ("10k", "100k"):
@@ -506,16 +547,31 @@ def retrieval_tables() -> str:
                     continue
                 p50, p95 = data[key + "_query_p50_ms"], data[key + "_query_p95_ms"]
                 parts.append(
-                    f"| {store} | {_value(data[store + '_package_mb'])} | {size} "
-                    f"| {_value(data[key + '_build_s'])} | {_value(p50)} / {_value(p95)} "
-                    f"| {_value(data[key + '_filtered_query_p50_ms'])} "
-                    f"| {_value(data[key + '_update_200_s'])} "
-                    f"| {_value(data[key + '_recall_at_5'])} |"
+                    _row(
+                        (
+                            store,
+                            _value(data[store + "_package_mb"]),
+                            size,
+                            _value(data[key + "_build_s"]),
+                            f"{_value(p50)} / {_value(p95)}",
+                            _value(data[key + "_filtered_query_p50_ms"]),
+                            _value(data[key + "_update_200_s"]),
+                            _value(data[key + "_recall_at_5"]),
+                        )
+                    )
                 )
         parts.append("")
     return "\n".join(parts) + ("\n" if parts else "")
 
 
+RETRIEVAL_KEYS = (
+    "recall_at_5",
+    "mrr",
+    "with_intent_recall_at_5",
+    "with_intent_mrr",
+    "query_p50_ms",
+    "query_p95_ms",
+)
 TOOL_SYSTEMS = (
     ("", "fine-tuned"),
     ("base_zero_shot_", "base zero-shot"),
@@ -553,16 +609,13 @@ OPS_ROWS = (
 
 def _tool_table(data: dict, rows: tuple, key_of) -> list[str]:
     systems = [(p, n) for p, n in TOOL_SYSTEMS if p == "" or any(k.startswith(p) for k in data)]
-    lines = [
-        "| figure | " + " | ".join(n for _, n in systems) + " | target |",
-        "|---|" + "---|" * (len(systems) + 1),
-    ]
+    lines = _table(("figure", *(n for _, n in systems), "target"))
     for key, label, target in rows:
         values = [data.get(p + key_of(key)) for p, _ in systems]
         if all(v is None for v in values):
             continue
         shown = [_value(v) if v is not None else "–" for v in values]
-        lines.append(f"| {label} | " + " | ".join(shown) + f" | {target} |")
+        lines.append(_row((label, *shown, target)))
     return lines
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from generate_common import ROOT
+from lm_common import ROOT
 from tool_call_common import run
 
 from narrowtune.kinds.tool_call.tools import ToolError, Toolset, read_tools

@@ -8,17 +8,10 @@ Keys per system: no prefix for the fine-tuned model, `base_zero_shot_`, `base_fe
 from __future__ import annotations
 
 import argparse
-import json
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from generate_common import RESULTS, provenance
-
-from narrowtune.data import load_splits
-from narrowtune.kinds import get_kind
-from narrowtune.task import load_task
+from lm_common import evaluate_and_write, prepare, rounded, train_timed
 
 METRICS = (
     "ast_accuracy",
@@ -50,10 +43,6 @@ def prefix_of(name: str) -> str:
     return "llm_"
 
 
-def _round(value: Any) -> Any:
-    return round(value, 4) if isinstance(value, float) else value
-
-
 def flatten(evaluation: dict[str, Any], model: Any, train_seconds: float) -> dict[str, Any]:
     out: dict[str, Any] = {
         "train_seconds": round(train_seconds, 1),
@@ -72,10 +61,10 @@ def flatten(evaluation: dict[str, Any], model: Any, train_seconds: float) -> dic
         metrics = system["metrics"]
         for key in METRICS:
             if metrics.get(key) is not None:
-                out[prefix + key] = _round(metrics[key])
+                out[prefix + key] = rounded(metrics[key])
         for category, value in (metrics.get("category") or {}).items():
             if value is not None:
-                out[f"{prefix}ast_{category}"] = _round(value)
+                out[f"{prefix}ast_{category}"] = rounded(value)
         latency = system.get("latency") or {}
         for key in ("p50_ms", "p95_ms", "cost_per_1k_usd"):
             if latency.get(key) is not None:
@@ -94,40 +83,11 @@ def options(description: str) -> argparse.Namespace:
 
 
 def run(name: str, task_file: Path, overrides: list[str], args: argparse.Namespace) -> None:
-    if args.setting:
-        name = f"{name}_{args.setting}"
-    task = load_task(task_file, [*overrides, *args.set])
-    splits = load_splits(task)
-    kind = get_kind("tool_call")
-
-    def progress(stage: str, done: int, total: int) -> None:
-        print(f"[{datetime.now(UTC):%H:%M:%S}] {stage} {done}/{total}", flush=True)
-
+    name, task, splits, kind = prepare("tool_call", name, task_file, overrides, args)
     print(f"splits {splits.sizes()}", flush=True)
-    began = time.perf_counter()
-    model = kind.train(task, splits.train, splits.validation, progress=progress)
-    train_seconds = time.perf_counter() - began
-    print(
-        f"trained in {train_seconds:.0f} s: {model.config.validation_loss_before} -> "
-        f"{model.config.validation_loss_after}; threshold {model.config.threshold}",
-        flush=True,
+    model, train_seconds = train_timed(
+        kind, task, splits, lambda m: f"; threshold {m.config.threshold}"
     )
     if args.save_model:
         model.save(args.save_model)
-    evaluation = kind.evaluate(
-        task,
-        model,
-        splits,
-        baselines=True,
-        latency=True,
-        train_seconds=train_seconds,
-        progress=progress,
-    ).to_dict()
-    result = {**flatten(evaluation, model, train_seconds), **provenance()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    outputs = RESULTS / f"{name}_outputs.jsonl"
-    with outputs.open("w") as handle:
-        for row in evaluation["outputs"]:
-            handle.write(json.dumps(row) + "\n")
-    print(json.dumps(result, indent=2), flush=True)
+    evaluate_and_write(kind, task, model, splits, train_seconds, flatten, name)

@@ -9,7 +9,7 @@ LoRA run (the figure says how many steps and epochs it bought).
 
 from __future__ import annotations
 
-from generate_common import ROOT
+from lm_common import ROOT
 from tool_call_common import options, run
 
 if __name__ == "__main__":

@@ -175,7 +175,7 @@ def test_a_ban_that_takes_the_grammars_only_choice_leaves_the_output_valid_and_f
 def test_the_processor_returns_new_scores_so_confidence_uses_the_raw_logits(
     tiny_lm: Path,
 ) -> None:
-    from narrowtune.kinds.generate.model import GrammarLogits
+    from narrowtune.kinds.lm.causal import GrammarLogits
 
     model = _model(tiny_lm, {"json_schema": ROUTE_SCHEMA})
     matchers = model._matchers(2)

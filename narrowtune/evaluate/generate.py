@@ -37,6 +37,7 @@ from narrowtune.evaluate.evaluation import (
     SystemResult,
     build_evaluation,
 )
+from narrowtune.evaluate.lm_systems import few_shot_system, lora_system, zero_shot_system
 from narrowtune.evaluate.significance import ItemScores, count_items, mean_items
 from narrowtune.kinds.generate.metrics import chrf, chrf_counts, rouge_l
 from narrowtune.kinds.generate.model import Checked, GenerateModel, base_card_notes, base_model
@@ -443,14 +444,11 @@ def evaluate(
 
     candidates: list[tuple[SystemResult, GenerateModel, list[dict[str, str]], int | None]] = [
         (
-            SystemResult(
-                name="fine-tuned (LoRA)",
-                role="fine-tuned",
-                description=f"LoRA r={model.config.lora.get('r')} on {model.config.base}, "
-                f"{model.config.steps} steps; contract retries {model.contract.retries}"
+            lora_system(
+                model.config,
+                f"contract retries {model.contract.retries}"
                 + ("; run on llama.cpp (GGUF), baselines on transformers" if model.runner else ""),
-                metrics={},
-                train_seconds=train_seconds,
+                train_seconds,
             ),
             model,
             [],
@@ -464,13 +462,9 @@ def evaluate(
         retries = min(BASELINE_RETRIES, model.contract.retries)
         candidates.append(
             (
-                SystemResult(
-                    name="base, zero-shot",
-                    role="baseline",
-                    description=f"{base.config.base} prompted with the task's instruction; "
-                    f"contract retries {retries}",
-                    metrics={},
-                    train_seconds=0.0,
+                zero_shot_system(
+                    base.config.base,
+                    f"prompted with the task's instruction; contract retries {retries}",
                 ),
                 base,
                 [],
@@ -480,13 +474,8 @@ def evaluate(
         if spec.few_shot:
             candidates.append(
                 (
-                    SystemResult(
-                        name=f"base, {spec.few_shot}-shot",
-                        role="baseline",
-                        description=f"{base.config.base} with {spec.few_shot} training "
-                        f"examples as earlier turns; contract retries {retries}",
-                        metrics={},
-                        train_seconds=0.0,
+                    few_shot_system(
+                        base.config.base, spec.few_shot, f"; contract retries {retries}"
                     ),
                     base,
                     shots,

@@ -44,6 +44,7 @@ from narrowtune.evaluate.evaluation import (
     SystemResult,
     build_evaluation,
 )
+from narrowtune.evaluate.lm_systems import few_shot_system, lora_system, zero_shot_system
 from narrowtune.evaluate.significance import mean_items
 from narrowtune.kinds.lm.base import is_bundled
 from narrowtune.kinds.lm.causal import base_card_notes
@@ -358,14 +359,11 @@ def evaluate(
 
     candidates: list[tuple[SystemResult, Decide | None]] = [
         (
-            SystemResult(
-                name="fine-tuned (LoRA)",
-                role="fine-tuned",
-                description=f"LoRA r={model.config.lora.get('r')} on {model.config.base}, "
-                f"{model.config.steps} steps; grammar-constrained to the tools; threshold "
+            lora_system(
+                model.config,
+                "grammar-constrained to the tools; threshold "
                 f"{model.config.threshold:.3f} ({model.config.threshold_note})",
-                metrics={},
-                train_seconds=train_seconds,
+                train_seconds,
             ),
             model.decide,
         )
@@ -374,13 +372,7 @@ def evaluate(
         base = base_model(task)
         candidates.append(
             (
-                SystemResult(
-                    name="base, zero-shot",
-                    role="baseline",
-                    description=f"{base.config.base} prompted with the tools, same grammar",
-                    metrics={},
-                    train_seconds=0.0,
-                ),
+                zero_shot_system(base.config.base, "prompted with the tools, same grammar"),
                 base.decide,
             )
         )
@@ -389,14 +381,7 @@ def evaluate(
             fewshot = ToolCallModel(base.lm, base.tokenizer, base.config, shots=shots)
             candidates.append(
                 (
-                    SystemResult(
-                        name=f"base, {spec.few_shot}-shot",
-                        role="baseline",
-                        description=f"{base.config.base} with {spec.few_shot} training examples "
-                        "as earlier turns, same grammar",
-                        metrics={},
-                        train_seconds=0.0,
-                    ),
+                    few_shot_system(base.config.base, spec.few_shot, ", same grammar"),
                     fewshot.decide,
                 )
             )

@@ -27,14 +27,16 @@ from narrowtune.kinds.base import Generation, Prediction
 from narrowtune.kinds.generate.contract import Contract
 from narrowtune.kinds.lm.base import base_name, is_bundled
 from narrowtune.kinds.lm.causal import (
-    GrammarLogits,
     LMError,
     base_card_notes,
     encode_conversation,
+    grammar_tokenizer,
+    load_adapted,
     load_base,
-    reply_end_ids,
+    save_adapter,
     stop_token_ids,
 )
+from narrowtune.kinds.lm.decode import decode_batch
 from narrowtune.kinds.lm.grammar import GrammarMatcher
 from narrowtune.kinds.lm.template import STOP_STRINGS, cut_at_stop, with_system
 
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
     from narrowtune.task import Task
 
 CONFIG_FILE = "generate.json"
-ADAPTER_FILE = "adapter_model.safetensors"
 CHECKER_FILE = "checker.py"
 RETRY_TEMPERATURE = 0.7
 RETRY_TOP_P = 0.95
@@ -211,21 +212,7 @@ class GenerateModel:
             encode_conversation(self.tokenizer, c, add_generation_prompt=True)[0]
             for c in conversations
         ]
-        width = max(len(p) for p in prompts)
-        pad_id = self.tokenizer.pad_token_id
-        pad_id = int(pad_id if pad_id is not None else self._stop_ids[0])
-        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-        attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, ids in enumerate(prompts):
-            input_ids[row, width - len(ids) :] = torch.tensor(ids)
-            attention[row, width - len(ids) :] = 1
-        options: dict[str, Any] = {
-            "max_new_tokens": max_new_tokens or self.config.max_new_tokens,
-            "eos_token_id": self._stop_ids,
-            "pad_token_id": pad_id,
-            "return_dict_in_generate": True,
-            "output_logits": True,
-        }
+        options: dict[str, Any] = {"max_new_tokens": max_new_tokens or self.config.max_new_tokens}
         if temperature > 0:
             options.update(do_sample=True, temperature=temperature, top_p=RETRY_TOP_P, top_k=0)
         else:
@@ -234,39 +221,22 @@ class GenerateModel:
             options["bad_words_ids"] = self._banned
         if stop:
             options.update(stop_strings=list(stop), tokenizer=self.tokenizer)
-        if constrained:
-            from transformers import LogitsProcessorList
-
-            grammar = GrammarLogits(self._matchers(len(prompts)), width, self._stop_ids)
-            options["logits_processor"] = LogitsProcessorList([grammar])
-        with torch.inference_mode(), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            out = self.lm.generate(
-                input_ids=input_ids.to(self.device),
-                attention_mask=attention.to(self.device),
-                **options,
-            )
-        generated = out.sequences[:, width:].cpu()
-        # log-probability of each chosen token, step by step (never all steps x vocab at once)
-        chosen = torch.stack(
-            [
-                step.float().log_softmax(-1).cpu().gather(-1, generated[:, i : i + 1]).squeeze(-1)
-                for i, step in enumerate(out.logits)
-            ],
-            dim=1,
+        rows = decode_batch(
+            self.lm,
+            self.tokenizer,
+            prompts,
+            self._stop_ids,
+            self.device,
+            options=options,
+            matchers=self._matchers(len(prompts)) if constrained else None,
+            seed=seed,
         )
         results = []
-        stop_set = set(self._stop_ids)
-        for row, prompt in enumerate(prompts):
-            tokens = generated[row].tolist()
-            end = next((i for i, t in enumerate(tokens) if t in stop_set), None)
-            kept = tokens if end is None else tokens[:end]
-            scored = chosen[row, : len(tokens) if end is None else end + 1]
-            text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        for row in rows:
+            text = self.tokenizer.decode(row.kept, skip_special_tokens=True)
             text, cut = cut_at_stop(text, [*STOP_STRINGS, *stop])
-            finish = "stop" if end is not None or cut else "length"
-            confidence = float(torch.exp(scored.mean())) if scored.numel() else 0.0
-            results.append((text.strip(), confidence, len(prompt), len(kept), finish))
+            finish = "stop" if row.ended or cut else "length"
+            results.append((text.strip(), row.confidence, row.prompt_tokens, len(row.kept), finish))
         return results
 
     def _matchers(self, count: int) -> list[GrammarMatcher]:
@@ -280,17 +250,14 @@ class GenerateModel:
         """llguidance's view of this model's vocabulary (built on first use, about 3 s for
         Gemma's 262k tokens, then kept)."""
         if self._grammar_tokenizer is None:
-            from narrowtune.kinds.lm.grammar import hf_tokenizer, llamacpp_tokenizer
+            from narrowtune.kinds.lm.grammar import llamacpp_tokenizer
 
             if self.runner is not None:
                 self._grammar_tokenizer = llamacpp_tokenizer(
                     self.runner.llm, sorted(self.runner.stops)
                 )
             else:
-                width = int(self.lm.get_output_embeddings().weight.shape[0])
-                self._grammar_tokenizer = hf_tokenizer(
-                    self.tokenizer, reply_end_ids(self.tokenizer), max(width, len(self.tokenizer))
-                )
+                self._grammar_tokenizer = grammar_tokenizer(self.lm, self.tokenizer)
         return self._grammar_tokenizer
 
     def with_schema(self, schema: dict[str, Any]) -> GenerateModel:
@@ -454,8 +421,6 @@ class GenerateModel:
 
     def save(self, directory: Path) -> None:
         """Write the LoRA adapter (safetensors), the config and the contract's checker file."""
-        from safetensors.torch import save_file
-
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         checker_file = None
@@ -466,12 +431,7 @@ class GenerateModel:
         config = asdict(self.config)
         config["contract"] = self.contract.to_dict(checker_file)
         if self.adapter is not None:
-            state, peft_config = self.adapter
-            save_file(
-                {k: v.detach().contiguous().cpu() for k, v in state.items()},
-                str(directory / ADAPTER_FILE),
-            )
-            (directory / "adapter_config.json").write_text(json.dumps(peft_config, indent=2))
+            save_adapter(directory, self.adapter)
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
 
 
@@ -494,18 +454,7 @@ def load(directory: Path | str, *, backend: str = "torch") -> GenerateModel:
     contract = Contract(config.contract, directory)
     if backend == "llamacpp":
         return load_gguf(directory, config, contract)
-    lm, tokenizer, _ = load_base(config.base)
-    adapter = None
-    if (directory / ADAPTER_FILE).is_file():
-        from peft import PeftModel
-        from peft.utils import get_peft_model_state_dict
-
-        peft_model = PeftModel.from_pretrained(lm, directory)
-        adapter = (
-            {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()},
-            json.loads((directory / "adapter_config.json").read_text()),
-        )
-        lm = peft_model.merge_and_unload()
+    lm, tokenizer, adapter = load_adapted(directory, config.base)
     return GenerateModel(lm, tokenizer, config, contract, adapter=adapter)
 
 

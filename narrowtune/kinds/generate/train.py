@@ -36,11 +36,11 @@ from narrowtune.kinds.lm.base import base_name, is_bundled
 from narrowtune.kinds.lm.causal import check_qlora
 from narrowtune.kinds.lm.train import (
     LORA_TARGETS,
-    LoraRecipe,
     encode_examples,
     fine_tune,
     fit_to_length,
     lora_targets,
+    recipe_for,
 )
 from narrowtune.kinds.training import seed_everything
 from narrowtune.progress import ProgressFn
@@ -80,22 +80,7 @@ def train(
     if not rows:
         raise GenerateError("every training example was dropped as too long (generate.overlong)")
 
-    recipe = LoraRecipe(
-        **spec.lora.model_dump(),
-        epochs=spec.epochs,
-        max_steps=spec.max_steps,
-        learning_rate=spec.learning_rate,
-        batch_size=spec.batch_size,
-        weight_decay=spec.weight_decay,
-        warmup=task.train.warmup_ratio,
-        max_length=spec.max_length,
-        packing=spec.packing,
-        qlora=spec.qlora,
-        early_stopping_patience=spec.early_stopping_patience,
-        eval_every=spec.eval_every,
-        max_minutes=task.train.max_minutes,
-        seed=task.seed,
-    )
+    recipe = recipe_for(spec, task, packing=spec.packing, qlora=spec.qlora)
     done = fine_tune(lm, tokenizer, rows, val_rows, recipe, base=name, progress=progress)
     steps, before, after = done.steps, done.loss_before, done.loss_after
     batch_size = spec.batch_size

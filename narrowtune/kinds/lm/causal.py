@@ -6,6 +6,7 @@ QLoRA). Kind-specific behaviour (contracts, tool policies) stays in each kind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,15 @@ def reply_end_ids(tokenizer: Any) -> list[int]:
     if tokenizer.eos_token_id is not None:
         ids.add(int(tokenizer.eos_token_id))
     return sorted(ids)
+
+
+def grammar_tokenizer(lm: Any, tokenizer: Any) -> Any:
+    """llguidance's view of a transformers model's vocabulary (the output embedding's width,
+    or the tokenizer's when larger), ending a reply at `reply_end_ids`."""
+    from narrowtune.kinds.lm.grammar import hf_tokenizer
+
+    width = int(lm.get_output_embeddings().weight.shape[0])
+    return hf_tokenizer(tokenizer, reply_end_ids(tokenizer), max(width, len(tokenizer)))
 
 
 class GrammarLogits:
@@ -178,6 +188,41 @@ def merge_into_base(name: str, state: dict[str, torch.Tensor], adapter_config: d
     peft_model = get_peft_model(lm, config)
     set_peft_model_state_dict(peft_model, state)
     return peft_model.merge_and_unload()
+
+
+ADAPTER_FILE = "adapter_model.safetensors"
+ADAPTER_CONFIG_FILE = "adapter_config.json"
+Adapter = tuple[dict[str, torch.Tensor], dict[str, Any]]
+
+
+def save_adapter(directory: Path, adapter: Adapter) -> None:
+    """Write a LoRA adapter (its state as safetensors, its PEFT config as JSON) to `directory`."""
+    from safetensors.torch import save_file
+
+    state, peft_config = adapter
+    save_file(
+        {k: v.detach().contiguous().cpu() for k, v in state.items()},
+        str(directory / ADAPTER_FILE),
+    )
+    (directory / ADAPTER_CONFIG_FILE).write_text(json.dumps(peft_config, indent=2))
+
+
+def load_adapted(directory: Path, base: str) -> tuple[Any, Any, Adapter | None]:
+    """(model, tokenizer, adapter) of `base` with the LoRA adapter saved in `directory` merged
+    in (the bare base and no adapter when `directory` holds none)."""
+    lm, tokenizer, _ = load_base(base)
+    adapter = None
+    if (directory / ADAPTER_FILE).is_file():
+        from peft import PeftModel
+        from peft.utils import get_peft_model_state_dict
+
+        peft_model = PeftModel.from_pretrained(lm, directory)
+        adapter = (
+            {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()},
+            json.loads((directory / ADAPTER_CONFIG_FILE).read_text()),
+        )
+        lm = peft_model.merge_and_unload()
+    return lm, tokenizer, adapter
 
 
 def base_card_notes(name: str) -> list[str]:

@@ -28,6 +28,7 @@ from narrowtune.progress import ProgressFn
 
 if TYPE_CHECKING:
     from narrowtune.data import Example
+    from narrowtune.task import Task
 
 LORA_TARGETS = {
     "attention": ["q_proj", "k_proj", "v_proj", "o_proj"],
@@ -147,6 +148,28 @@ class LoraRecipe:
     eval_every: int | None = None
     max_minutes: float | None = None
     seed: int = 0
+
+
+def recipe_for(spec: Any, task: Task, **extra: Any) -> LoraRecipe:
+    """The LoRA recipe of a causal-LM kind's task section (`spec`: its `lora` block, epochs,
+    steps, learning rate, batch size, weight decay, max length, early stopping, eval cadence),
+    the task-wide warmup, time budget and seed; `extra` adds the options only some kinds have
+    (packing, qlora)."""
+    return LoraRecipe(
+        **spec.lora.model_dump(),
+        epochs=spec.epochs,
+        max_steps=spec.max_steps,
+        learning_rate=spec.learning_rate,
+        batch_size=spec.batch_size,
+        weight_decay=spec.weight_decay,
+        warmup=task.train.warmup_ratio,
+        max_length=spec.max_length,
+        early_stopping_patience=spec.early_stopping_patience,
+        eval_every=spec.eval_every,
+        max_minutes=task.train.max_minutes,
+        seed=task.seed,
+        **extra,
+    )
 
 
 @dataclass

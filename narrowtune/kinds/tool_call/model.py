@@ -30,19 +30,20 @@ from narrowtune.errors import NarrowtuneError
 from narrowtune.kinds.base import Generation, Prediction
 from narrowtune.kinds.lm.base import base_name
 from narrowtune.kinds.lm.causal import (
-    GrammarLogits,
     LMError,
     base_card_notes,
     encode_conversation,
+    grammar_tokenizer,
+    load_adapted,
     load_base,
-    reply_end_ids,
+    save_adapter,
     stop_token_ids,
 )
+from narrowtune.kinds.lm.decode import decode_batch
 from narrowtune.kinds.lm.grammar import (
     COMPACT_JSON_OPTIONS,
     GrammarMatcher,
     compile_grammar,
-    hf_tokenizer,
 )
 from narrowtune.kinds.lm.template import STOP_STRINGS, cut_at_stop
 from narrowtune.kinds.tool_call.format import Action, call_spans, parse_action, template_messages
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
     from narrowtune.task import Task
 
 CONFIG_FILE = "tool_call.json"
-ADAPTER_FILE = "adapter_model.safetensors"
 STATUSES = ("execute", "confirm", "escalate", "invalid")
 CONFIDENCE_NOTE = "geometric mean probability of the tokens that wrote the call"
 
@@ -192,10 +192,7 @@ class ToolCallModel:
 
     def _llg_tokenizer(self) -> Any:
         if self._llg is None:
-            width = int(self.lm.get_output_embeddings().weight.shape[0])
-            self._llg = hf_tokenizer(
-                self.tokenizer, reply_end_ids(self.tokenizer), max(width, len(self.tokenizer))
-            )
+            self._llg = grammar_tokenizer(self.lm, self.tokenizer)
         return self._llg
 
     def decide(
@@ -212,73 +209,47 @@ class ToolCallModel:
         return out
 
     def _generate(self, turns: Sequence[Turn], max_new_tokens: int) -> list[dict[str, Any]]:
-        from transformers import LogitsProcessorList
-
         prompts = [
             encode_conversation(self.tokenizer, self.conversation(t), add_generation_prompt=True)[0]
             for t in turns
         ]
-        width = max(len(p) for p in prompts)
-        pad_id = self.tokenizer.pad_token_id
-        pad_id = int(pad_id if pad_id is not None else self._stop_ids[0])
-        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-        attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, ids in enumerate(prompts):
-            input_ids[row, width - len(ids) :] = torch.tensor(ids)
-            attention[row, width - len(ids) :] = 1
         grammars = [self._grammar(t) for t in turns]
-        options: dict[str, Any] = {
-            "max_new_tokens": max_new_tokens,
-            "eos_token_id": self._stop_ids,
-            "pad_token_id": pad_id,
-            "return_dict_in_generate": True,
-            "output_logits": True,
-            "do_sample": False,
-            "temperature": None,
-            "top_p": None,
-            "top_k": None,
-        }
+        matchers = None
         if all(g is not None for g in grammars):
             tokenizer = self._llg_tokenizer()
             matchers = [GrammarMatcher(tokenizer, g) for g in grammars if g is not None]
-            options["logits_processor"] = LogitsProcessorList(
-                [GrammarLogits(matchers, width, self._stop_ids)]
-            )
-        with torch.inference_mode():
-            result = self.lm.generate(
-                input_ids=input_ids.to(self.device),
-                attention_mask=attention.to(self.device),
-                **options,
-            )
-        generated = result.sequences[:, width:].cpu()
-        chosen = torch.stack(
-            [
-                s.float().log_softmax(-1).cpu().gather(-1, generated[:, i : i + 1]).squeeze(-1)
-                for i, s in enumerate(result.logits)
-            ],
-            dim=1,
+        rows = decode_batch(
+            self.lm,
+            self.tokenizer,
+            prompts,
+            self._stop_ids,
+            self.device,
+            options={
+                "max_new_tokens": max_new_tokens,
+                "do_sample": False,
+                "temperature": None,
+                "top_p": None,
+                "top_k": None,
+            },
+            matchers=matchers,
         )
-        stop_set = set(self._stop_ids)
         out = []
-        for row, prompt in enumerate(prompts):
-            tokens = generated[row].tolist()
-            end = next((i for i, t in enumerate(tokens) if t in stop_set), None)
-            kept = tokens if end is None else tokens[:end]
-            logprobs = chosen[row, : len(kept)].tolist()
+        for row in rows:
+            kept = row.kept
+            logprobs = row.scored[: len(kept)].tolist()
             # character offset where each kept token ends, for per-call confidences
             ends = [len(self.tokenizer.decode(kept[: i + 1])) for i in range(len(kept))]
             text = self.tokenizer.decode(kept, skip_special_tokens=True)
             text, cut = cut_at_stop(text, STOP_STRINGS)
-            whole = chosen[row, : len(tokens) if end is None else end + 1]
             out.append(
                 {
                     "text": text,
                     "logprobs": logprobs,
                     "ends": ends,
-                    "confidence": float(torch.exp(whole.mean())) if whole.numel() else 0.0,
-                    "prompt_tokens": len(prompt),
+                    "confidence": row.confidence,
+                    "prompt_tokens": row.prompt_tokens,
                     "completion_tokens": len(kept),
-                    "finish": "stop" if end is not None or cut else "length",
+                    "finish": "stop" if row.ended or cut else "length",
                 }
             )
         return out
@@ -407,17 +378,10 @@ class ToolCallModel:
         return Turn(conversation_of(messages), toolset, names, require)
 
     def save(self, directory: Path) -> None:
-        from safetensors.torch import save_file
-
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         if self.adapter is not None:
-            state, peft_config = self.adapter
-            save_file(
-                {k: v.detach().contiguous().cpu() for k, v in state.items()},
-                str(directory / ADAPTER_FILE),
-            )
-            (directory / "adapter_config.json").write_text(json.dumps(peft_config, indent=2))
+            save_adapter(directory, self.adapter)
         (directory / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=2))
 
 
@@ -506,18 +470,7 @@ def load(directory: Path | str, *, backend: str = "torch") -> ToolCallModel:
     if not config_path.is_file():
         raise NarrowtuneError(f"{directory} holds no trained tool caller ({CONFIG_FILE} missing)")
     config = ToolCallConfig(**json.loads(config_path.read_text()))
-    lm, tokenizer, _ = load_base(config.base)
-    adapter = None
-    if (directory / ADAPTER_FILE).is_file():
-        from peft import PeftModel
-        from peft.utils import get_peft_model_state_dict
-
-        peft_model = PeftModel.from_pretrained(lm, directory)
-        adapter = (
-            {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()},
-            json.loads((directory / "adapter_config.json").read_text()),
-        )
-        lm = peft_model.merge_and_unload()
+    lm, tokenizer, adapter = load_adapted(directory, config.base)
     return ToolCallModel(lm, tokenizer, config, adapter=adapter)
 
 

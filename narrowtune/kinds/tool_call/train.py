@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from narrowtune.data import Example
 from narrowtune.kinds.lm.base import base_name, is_bundled
 from narrowtune.kinds.lm.causal import base_card_notes, load_base
-from narrowtune.kinds.lm.train import LoraRecipe, encode_examples, fine_tune
+from narrowtune.kinds.lm.train import encode_examples, fine_tune, recipe_for
 from narrowtune.kinds.tool_call.format import template_messages
 from narrowtune.kinds.tool_call.metrics import ast_match
 from narrowtune.kinds.tool_call.model import (
@@ -129,20 +129,7 @@ def train(
     )
     if not rows:
         raise ToolCallError("every training example was dropped as too long (tool_call.overlong)")
-    recipe = LoraRecipe(
-        **spec.lora.model_dump(),
-        epochs=spec.epochs,
-        max_steps=spec.max_steps,
-        learning_rate=spec.learning_rate,
-        batch_size=spec.batch_size,
-        weight_decay=spec.weight_decay,
-        warmup=task.train.warmup_ratio,
-        max_length=spec.max_length,
-        early_stopping_patience=spec.early_stopping_patience,
-        eval_every=spec.eval_every,
-        max_minutes=task.train.max_minutes,
-        seed=task.seed,
-    )
+    recipe = recipe_for(spec, task)
     done = fine_tune(
         lm, tokenizer, rows, val_rows, recipe, base=name, section="tool_call", progress=progress
     )
