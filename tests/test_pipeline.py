@@ -484,3 +484,16 @@ def test_retrieve_step_reads_the_index_and_escalates_when_it_cannot(tmp_path: Pa
     emptied = load_pipeline(write(tmp_path, _retrieve_spec("index"), "emptied.yaml"))
     result = run_case(emptied, {"question": "fees?"})
     assert result.escalated and "facts" in result.reason
+
+
+def test_python_step_file_may_define_dataclasses(tmp_path: Path) -> None:
+    """A step file is registered as a module before it runs, as `import` would: a dataclass in
+    it (dataclasses look their module up by name) must not break the import."""
+    spec = base_spec()
+    pipeline_file = write(tmp_path, spec)
+    (tmp_path / "steps.py").write_text(
+        STEPS_PY
+        + "\nfrom dataclasses import dataclass\n\n@dataclass\nclass Box:\n    text: str\n"
+    )
+    result = run_case(load_pipeline(pipeline_file), {"ticket": "hi"})
+    assert not result.escalated, result.reason

@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -93,8 +92,7 @@ def reviewer(run: str | Path) -> tuple[Any, Path]:
         return _MODELS[key], run_dir
 
 
-@dataclass
-class LineCall:
+class LineCall(NamedTuple):
     """The reviewer on one line: its prediction, and how likely any security-critical pattern
     is (the sum of their probabilities) with the likeliest of them."""
 

@@ -43,11 +43,14 @@ def import_function(reference: str, base_dir: Path, where: str) -> Callable[...,
             if spec is None or spec.loader is None:
                 raise PipelineError(f"{where}: {path} is not a Python file")
             module = importlib.util.module_from_spec(spec)
+            # Registered before it runs, as `import` does: dataclasses and pickling look the
+            # module up by name while it is executing.
+            sys.modules[module_name] = module
             try:
                 spec.loader.exec_module(module)
             except Exception as exc:  # the user's code: report what it raised
+                sys.modules.pop(module_name, None)
                 raise PipelineError(f"{where}: importing {path} failed: {exc!r}") from None
-            sys.modules[module_name] = module
     else:
         try:
             module = importlib.import_module(target)
