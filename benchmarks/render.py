@@ -708,7 +708,7 @@ def contract_review_table() -> str:
         "| routing and time | value |",
         "|---|---|",
         f"| contracts with a security-critical planted issue sent to a human | "
-        f"{_value(data['critical_routed_to_human'])} of {data['critical_contracts']} |",
+        f"{_value(data['critical_routed_to_human'])} (share of {data['critical_contracts']}) |",
         f"| bad inputs sent to a human | {data['bad_inputs_routed_to_human']} |",
         f"| other contracts sent to a human | {_value(data['other_contracts_escalated'])} |",
         f"| `pipeline test` pass rate | {_value(data['pipeline_pass_rate'])} |",

@@ -492,8 +492,7 @@ def test_python_step_file_may_define_dataclasses(tmp_path: Path) -> None:
     spec = base_spec()
     pipeline_file = write(tmp_path, spec)
     (tmp_path / "steps.py").write_text(
-        STEPS_PY
-        + "\nfrom dataclasses import dataclass\n\n@dataclass\nclass Box:\n    text: str\n"
+        STEPS_PY + "\nfrom dataclasses import dataclass\n\n@dataclass\nclass Box:\n    text: str\n"
     )
     result = run_case(load_pipeline(pipeline_file), {"ticket": "hi"})
     assert not result.escalated, result.reason
