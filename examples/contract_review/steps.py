@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 
 from style import PATTERNS, SECURITY_CRITICAL, comment_text  # noqa: E402
 
-from narrowtune.solidity.analyzer import analyze_folder, analyze_sources  # noqa: E402
+from narrowtune.solidity.analyzer import Analysis, analyze_folder, analyze_sources  # noqa: E402
 from narrowtune.solidity.comments import Comment, github_review, markdown, verdict  # noqa: E402
 from narrowtune.solidity.diff import DiffError, apply_diff, parse_diff  # noqa: E402
 from narrowtune.solidity.units import units  # noqa: E402
@@ -34,17 +34,8 @@ _LOCK = threading.Lock()
 
 
 def _failed(message: str) -> dict[str, Any]:
-    return {
-        "findings": [],
-        "errors": [message],
-        "files": [],
-        "sources": {},
-        "changed": {},
-        "security_critical": False,
-        "needs_human": True,
-        "seconds": 0.0,
-        "tool": "slither",
-    }
+    """An analysis that could not run, in `analyze`'s shape (a human must decide)."""
+    return {**Analysis(errors=[message]).to_dict(), "sources": {}, "changed": {}}
 
 
 def analyze(
