@@ -151,14 +151,22 @@ def train(
     return final
 
 
-def load(run_dir: str | Path, *, backend: str = "torch") -> Model:
-    """Load the model of a run directory (or a task's newest run: pass the task file)."""
+def resolve_run(run_dir: str | Path) -> Path:
+    """The run directory `run_dir` names: itself, or for a task file (or its folder) the task's
+    promoted run, else its newest."""
     path = Path(run_dir)
     if path.is_file() or ((path / "task.yaml").is_file() and not runs.is_run_dir(path)):
         task = load_task(path)
         path = runs.find_run(task.runs_path)
     if not runs.is_run_dir(path):
         raise NarrowtuneError(f"{path} is not a run directory (no {runs.RUN_FILE} + model/)")
+    return path
+
+
+def load(run_dir: str | Path, *, backend: str = "torch") -> Model:
+    """Load the model of a run directory (or a task's run: pass the task file; see
+    `resolve_run`)."""
+    path = resolve_run(run_dir)
     info = runs.read_json(path / runs.RUN_FILE)
     return get_kind(info["kind"]).load(path / runs.MODEL_DIR, backend=backend)
 

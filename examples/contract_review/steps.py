@@ -70,12 +70,9 @@ def analyze(
 def reviewer(run: str | Path) -> tuple[Any, Path]:
     """The reviewer model and its run directory, from a run directory or a task file (its
     promoted run, else its newest); loaded once per process."""
-    from narrowtune import runs
-    from narrowtune.api import load
-    from narrowtune.task import load_task
+    from narrowtune.api import load, resolve_run
 
-    path = Path(run).resolve()
-    run_dir = runs.find_run(load_task(path).runs_path) if path.is_file() else path
+    run_dir = resolve_run(Path(run).resolve())
     key = str(run_dir)
     with _LOCK:
         if key not in _MODELS:
