@@ -149,6 +149,53 @@ def test_the_action_grammar_compiles_for_declared_tools_and_bfcl_types() -> None
     )[0]
 
 
+def test_training_targets_write_arguments_in_the_order_the_grammar_holds_decoding_to(
+    tmp_path: Path,
+) -> None:
+    """Arguments given in any order are trained in the schema's property order, and the action
+    text trained on is one the decoding grammar accepts (a mismatch taught the model an order
+    it was then never allowed to write)."""
+    from transformers import AutoTokenizer
+
+    from narrowtune.kinds.lm.grammar import COMPACT_JSON_OPTIONS, GrammarMatcher, hf_tokenizer
+
+    rows = [
+        {
+            "request": "balance of 0xab12 on eth",
+            "calls": [{"name": "get_balance", "arguments": {"address": "0xab12", "chain": "eth"}}],
+        },
+        {
+            "messages": [
+                {"role": "user", "content": "balance of 0xcd34 on sol"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {"name": "get_balance", "arguments": {"address": "0xcd34", "chain": "sol"}}
+                    ],
+                },
+                {"role": "tool", "name": "get_balance", "content": '{"balance": 1}'},
+                {"role": "assistant", "content": "It holds 1."},
+            ]
+        },
+    ]
+    path = write_tool_task(tmp_path)
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    task = load_task(path)
+    examples = get_kind("tool_call").read_examples(task, tmp_path / "rows.jsonl")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "tiny-lm")
+    vocabulary = hf_tokenizer(tokenizer, [tokenizer.eos_token_id], len(tokenizer))
+    tools = Toolset(read_tools(TOOLS, "tools"))
+    grammar = compile_grammar(tools.action_schema(), None, json_options=COMPACT_JSON_OPTIONS)[0]
+    assert grammar is not None
+    for ex in examples:
+        action = next(m["content"] for m in ex.target["messages"] if m["role"] == "assistant")
+        assert list(json.loads(action)["tool_calls"][0]["arguments"]) == ["chain", "address"]
+        matcher = GrammarMatcher(vocabulary, grammar)
+        for token in tokenizer(action, add_special_tokens=False)["input_ids"]:
+            matcher.advance(token)
+            assert not matcher.failed, f"the grammar refuses the trained action {action!r}"
+
+
 # ----------------------------------------------------------------------------- trained
 
 
@@ -278,7 +325,7 @@ def test_openai_client_gets_tool_calls_and_held_calls(client: openai.OpenAI) -> 
         tool_choice={"type": "function", "function": {"name": "restart_node"}},
     )
     assert held.choices[0].message.tool_calls is None
-    assert held.choices[0].finish_reason == "stop"
+    assert held.choices[0].finish_reason == "stop", held.model_dump()
     extra = held.model_extra["narrowtune"]
     assert [c["status"] for c in extra["held_calls"]] == ["confirm"]
 

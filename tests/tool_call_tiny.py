@@ -124,7 +124,7 @@ def write_tool_task(folder: Path, *, build_lm: bool = True, **section: Any) -> P
             "tools": TOOLS,
             "policy": {"confirm": ["restart_node"]},
             "system": "Ops.",
-            "max_new_tokens": 48,
+            "max_new_tokens": 96,  # a free string may run to 120 characters (tools.bounded)
             "max_length": 1024,
             "epochs": 6,
             "learning_rate": 0.01,

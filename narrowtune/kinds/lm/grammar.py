@@ -35,8 +35,15 @@ JSON_OPTIONS = {
 
 
 # Compact JSON (", " and ": " separators, no other whitespace): a weak model cannot spend its
-# tokens on whitespace at all (kind tool_call's actions).
-COMPACT_JSON_OPTIONS = {"whitespace_flexible": False, "lenient": True}
+# tokens on whitespace at all (kind tool_call's actions). The separators must be the ones the
+# training targets are written with (`tool_call.format.render_action`); llguidance's own
+# default is "," and ":".
+COMPACT_JSON_OPTIONS = {
+    "whitespace_flexible": False,
+    "lenient": True,
+    "item_separator": ", ",
+    "key_separator": ": ",
+}
 
 
 def compile_grammar(

@@ -141,6 +141,13 @@ class Tool:
         description = " ".join(self.description.split())[:DESCRIPTION_CHARS]
         return f"{self.name}({', '.join(args)})" + (f" - {description}" if description else "")
 
+    def ordered(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """`arguments` with their keys in the schema's property order (at every depth), the
+        order the decoding grammar writes them in; keys the schema does not list keep theirs,
+        after the listed ones. Training targets are written this way so the model learns the
+        order it will be held to."""
+        return in_schema_order(arguments, self.parameters)
+
     def problems(self, arguments: Any) -> list[str]:
         """Why `arguments` do not validate against this tool's schema (empty: they do)."""
         import jsonschema
@@ -155,6 +162,21 @@ class Tool:
             f"{self.name}.{'/'.join(str(p) for p in e.path) or '(arguments)'}: {e.message}"
             for e in errors[:5]
         ]
+
+
+def in_schema_order(value: Any, schema: Any) -> Any:
+    """`value` with every object's keys in the order its schema's `properties` lists them."""
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            return value
+        keys = [k for k in properties if k in value] + [k for k in value if k not in properties]
+        return {k: in_schema_order(value[k], properties.get(k)) for k in keys}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [in_schema_order(v, schema["items"]) for v in value]
+    return value
 
 
 def read_tools(values: Any, where: str) -> list[Tool]:
