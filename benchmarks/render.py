@@ -619,6 +619,18 @@ def _tool_table(data: dict, rows: tuple, key_of) -> list[str]:
     return lines
 
 
+def _cut_short(data: dict) -> str:
+    """A sentence saying how far a LoRA run got when it stopped before its planned epochs (time
+    budget or early stopping); '' when it ran them all or the file does not say."""
+    planned = data.get("train_epochs_planned")
+    if planned is None or data["train_epochs"] >= planned - 1e-3:
+        return ""
+    return (
+        f" It stopped after {data['train_epochs']} of the {planned} planned epochs (time budget "
+        "or early stopping on the validation loss)."
+    )
+
+
 def tool_call_tables() -> str:
     """The BFCL per-category table and the ops agent table, when their results exist."""
     parts: list[str] = []
@@ -640,7 +652,7 @@ def tool_call_tables() -> str:
             f"({data['train_epochs']} epochs) in {data['train_seconds']} s (validation loss "
             f"{data['validation_loss_before']} -> {data['validation_loss_after']}; confidence "
             f"threshold {data['threshold']}, calls escalated: {data.get('escalated')}). Targets "
-            f"from the issue; {data['base_model_note']}.",
+            f"from the issue; {data['base_model_note']}." + _cut_short(data),
             "",
             *_tool_table(
                 data,
@@ -660,8 +672,8 @@ def tool_call_tables() -> str:
             f"{data['train_steps']} LoRA steps ({data['train_epochs']} epochs, "
             f"{data['train_tokens_per_s']} training tokens/s) in {data['train_seconds']} s of "
             "wall time (the `train.max_minutes` budget, plus the validation-loss passes and the "
-            f"threshold choice; threshold {data['threshold']}); {data['base_model_note']}. "
-            "A run cut short by its time budget, not a converged model.",
+            f"threshold choice; threshold {data['threshold']}); {data['base_model_note']}."
+            + _cut_short(data),
             "",
             *_tool_table(data, OPS_ROWS, lambda k: k),
             "",

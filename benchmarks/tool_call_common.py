@@ -90,4 +90,14 @@ def run(name: str, task_file: Path, overrides: list[str], args: argparse.Namespa
     )
     if args.save_model:
         model.save(args.save_model)
-    evaluate_and_write(kind, task, model, splits, train_seconds, flatten, name)
+    spec = task.tool_call
+    planned = (
+        round(spec.max_steps / model.config.train_examples * spec.batch_size, 3)
+        if spec.max_steps
+        else spec.epochs
+    )
+
+    def flat(evaluation: dict[str, Any], model: Any, seconds: float) -> dict[str, Any]:
+        return {**flatten(evaluation, model, seconds), "train_epochs_planned": planned}
+
+    evaluate_and_write(kind, task, model, splits, train_seconds, flat, name)
