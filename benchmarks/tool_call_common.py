@@ -8,6 +8,7 @@ Keys per system: no prefix for the fine-tuned model, `base_zero_shot_`, `base_fe
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +92,9 @@ def run(name: str, task_file: Path, overrides: list[str], args: argparse.Namespa
     if args.save_model:
         model.save(args.save_model)
     spec = task.tool_call
-    planned = (
-        round(spec.max_steps / model.config.train_examples * spec.batch_size, 3)
-        if spec.max_steps
-        else spec.epochs
-    )
+    # as `kinds.lm.train.fine_tune` counts them: an epoch is ceil(examples / batch size) steps
+    steps_per_epoch = math.ceil(model.config.train_examples / spec.batch_size)
+    planned = round(spec.max_steps / steps_per_epoch, 3) if spec.max_steps else spec.epochs
 
     def flat(evaluation: dict[str, Any], model: Any, seconds: float) -> dict[str, Any]:
         return {**flatten(evaluation, model, seconds), "train_epochs_planned": planned}

@@ -18,7 +18,7 @@ from narrowtune.data import DataError, load_splits
 from narrowtune.kinds import get_kind
 from narrowtune.kinds.lm.grammar import compile_grammar
 from narrowtune.kinds.tool_call.metrics import ast_match
-from narrowtune.kinds.tool_call.model import ToolCallModel
+from narrowtune.kinds.tool_call.model import ToolCallModel, conversation_of
 from narrowtune.kinds.tool_call.tools import Toolset, read_tools
 from narrowtune.serve import create_app
 from narrowtune.store import Store
@@ -194,6 +194,10 @@ def test_training_targets_write_arguments_in_the_order_the_grammar_holds_decodin
         for token in tokenizer(action, add_special_tokens=False)["input_ids"]:
             matcher.advance(token)
             assert not matcher.failed, f"the grammar refuses the trained action {action!r}"
+    # a served conversation's earlier call is shown to the model in the same order
+    history = rows[1]["messages"][:3]
+    shown = conversation_of(history, tools)[1]["content"]
+    assert list(json.loads(shown)["tool_calls"][0]["arguments"]) == ["chain", "address"]
 
 
 # ----------------------------------------------------------------------------- trained

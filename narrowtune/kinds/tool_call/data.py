@@ -62,7 +62,7 @@ def read_call(value: Any, where: str, tools: Toolset) -> Call:
     problems = tools.call_problems(name, arguments)
     if problems:
         raise RowError(f"{where}.arguments fail the schema of {name}: {'; '.join(problems)}")
-    return Call(name, tools.by_name[name].ordered(arguments))
+    return Call(name, tools.ordered(name, arguments))
 
 
 def row_tools(record: dict[str, Any], declared: Toolset) -> tuple[Toolset, list[dict] | None]:

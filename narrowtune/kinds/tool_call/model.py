@@ -375,7 +375,7 @@ class ToolCallModel:
             names, require = [name], True
         else:
             raise ValueError("tool_choice must be 'auto', 'none', 'required' or a function")
-        return Turn(conversation_of(messages), toolset, names, require)
+        return Turn(conversation_of(messages, self.toolset), toolset, names, require)
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
@@ -412,9 +412,9 @@ def prediction_of(decision: Decision) -> Prediction:
     )
 
 
-def conversation_of(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def conversation_of(messages: Sequence[dict[str, Any]], tools: Toolset) -> list[dict[str, Any]]:
     """OpenAI-style messages as the kind's conversation: an assistant turn with tool_calls
-    becomes its action JSON, tool results must be JSON."""
+    becomes its action JSON (arguments in `tools`' schema order), tool results must be JSON."""
     from narrowtune.kinds.tool_call.format import Call, render_action
 
     out: list[dict[str, Any]] = []
@@ -433,7 +433,8 @@ def conversation_of(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                         raise ValueError(
                             f"messages[{i}].tool_calls: arguments are not JSON"
                         ) from None
-                calls.append(Call(str(fn.get("name")), arguments))
+                name = str(fn.get("name"))
+                calls.append(Call(name, tools.ordered(name, arguments)))
             out.append({"role": "assistant", "content": render_action(Action(calls=calls))})
         elif role == "assistant":
             out.append(

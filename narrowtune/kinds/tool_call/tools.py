@@ -141,13 +141,6 @@ class Tool:
         description = " ".join(self.description.split())[:DESCRIPTION_CHARS]
         return f"{self.name}({', '.join(args)})" + (f" - {description}" if description else "")
 
-    def ordered(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """`arguments` with their keys in the schema's property order (at every depth), the
-        order the decoding grammar writes them in; keys the schema does not list keep theirs,
-        after the listed ones. Training targets are written this way so the model learns the
-        order it will be held to."""
-        return in_schema_order(arguments, self.parameters)
-
     def problems(self, arguments: Any) -> list[str]:
         """Why `arguments` do not validate against this tool's schema (empty: they do)."""
         import jsonschema
@@ -208,6 +201,15 @@ class Toolset:
     def subset(self, names: Iterable[str]) -> Toolset:
         keep = set(names)
         return Toolset([t for t in self.tools if t.name in keep], self.confirm)
+
+    def ordered(self, name: str, arguments: Any) -> Any:
+        """A call's arguments with their keys in its tool's schema property order (at every
+        depth), the order the decoding grammar writes them in; keys the schema does not list,
+        and calls to tools not in the set, keep their order. Every action the model reads
+        (training targets, a conversation's earlier calls) is written this way, so it learns
+        and sees the order it will be held to."""
+        tool = self.by_name.get(name)
+        return in_schema_order(arguments, tool.parameters) if tool else arguments
 
     def call_problems(self, name: str, arguments: Any) -> list[str]:
         tool = self.by_name.get(name)
